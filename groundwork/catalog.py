@@ -1,0 +1,128 @@
+"""Static facts the settings are validated against (pure module, no resources).
+
+Each table states when it was last checked and where from, because every entry is a claim
+about AWS that ages. `groundwork doctor` re-checks the EKS add-on pins against the live
+`eks:DescribeAddonVersions` API before a first `pulumi up`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+CHECKED_ON = dt.date(2026, 11, 21)
+
+
+@dataclass(frozen=True)
+class KubernetesRelease:
+    version: str
+    released: dt.date
+    end_of_standard_support: dt.date
+    end_of_extended_support: dt.date
+
+
+# Amazon EKS Kubernetes release calendar
+# (https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html, endoflife.date/amazon-eks).
+# 14 months of standard support, then 12 months of (paid) extended support.
+EKS_RELEASES: dict[str, KubernetesRelease] = {
+    r.version: r
+    for r in (
+        KubernetesRelease("1.30", dt.date(2024, 5, 23), dt.date(2025, 7, 23), dt.date(2026, 7, 23)),
+        KubernetesRelease("1.31", dt.date(2024, 9, 26), dt.date(2025, 11, 26), dt.date(2026, 11, 26)),
+        KubernetesRelease("1.32", dt.date(2025, 1, 25), dt.date(2026, 3, 23), dt.date(2027, 3, 23)),
+        KubernetesRelease("1.33", dt.date(2025, 5, 28), dt.date(2026, 7, 29), dt.date(2027, 7, 29)),
+        KubernetesRelease("1.34", dt.date(2025, 10, 6), dt.date(2026, 12, 2), dt.date(2027, 12, 2)),
+        KubernetesRelease("1.35", dt.date(2026, 1, 28), dt.date(2027, 3, 27), dt.date(2028, 3, 27)),
+    )
+}
+
+# Warn this many days before a version leaves standard support.
+SUPPORT_WARNING_DAYS = 60
+
+# EKS managed add-ons, pinned per Kubernetes minor version. Chosen on CHECKED_ON; before an
+# upgrade run `aws eks describe-addon-versions --kubernetes-version <v> --addon-name <name>`
+# (or `groundwork doctor`) and bump them here in the same change as `cluster.version`.
+EKS_ADDON_VERSIONS: dict[str, dict[str, str]] = {
+    "1.34": {
+        "vpc-cni": "v1.20.4-eksbuild.2",
+        "kube-proxy": "v1.34.0-eksbuild.5",
+        "coredns": "v1.12.4-eksbuild.1",
+        "aws-ebs-csi-driver": "v1.51.1-eksbuild.1",
+        "eks-pod-identity-agent": "v1.3.9-eksbuild.3",
+    },
+    "1.35": {
+        "vpc-cni": "v1.21.1-eksbuild.1",
+        "kube-proxy": "v1.35.0-eksbuild.2",
+        "coredns": "v1.13.2-eksbuild.1",
+        "aws-ebs-csi-driver": "v1.53.0-eksbuild.1",
+        "eks-pod-identity-agent": "v1.3.10-eksbuild.1",
+    },
+}
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    name: str
+    arch: str  # "x86_64" | "arm64"
+    vcpu: int
+    memory_gib: float
+    burstable: bool = False
+
+
+# vCPUs per size; GiB of memory per vCPU per family letter (general 4, compute 2, memory 8).
+_SIZES = {"medium": 2, "large": 2, "xlarge": 4, "2xlarge": 8}
+_GIB_PER_VCPU = {"t": 4, "m": 4, "c": 2, "r": 8}
+
+
+def _family(prefix: str, arch: str, burstable: bool = False) -> list[InstanceType]:
+    """Burstable families are offered medium..xlarge (t3.medium is 2 vCPU / 4 GiB), the others large..2xlarge."""
+    sizes = ("medium", "large", "xlarge") if burstable else ("large", "xlarge", "2xlarge")
+    out = []
+    for size in sizes:
+        vcpu = _SIZES[size]
+        memory = 4.0 if size == "medium" else vcpu * _GIB_PER_VCPU[prefix[0]]
+        out.append(InstanceType(f"{prefix}.{size}", arch, vcpu, memory, burstable))
+    return out
+
+
+# EC2 types Groundwork offers for node groups: the price catalog covers exactly these.
+INSTANCE_TYPES: dict[str, InstanceType] = {
+    t.name: t
+    for t in (
+        *_family("t3", "x86_64", burstable=True),
+        *_family("t3a", "x86_64", burstable=True),
+        *_family("t4g", "arm64", burstable=True),
+        *_family("m6i", "x86_64"),
+        *_family("m7i", "x86_64"),
+        *_family("m6g", "arm64"),
+        *_family("m7g", "arm64"),
+        *_family("c7i", "x86_64"),
+        *_family("c7g", "arm64"),
+        *_family("r7i", "x86_64"),
+        *_family("r7g", "arm64"),
+    )
+}
+
+AMI_TYPES = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
+
+# Interface endpoints the network component knows how to create (service suffix after
+# com.amazonaws.<region>.). The S3 gateway endpoint is always created (NET-09).
+INTERFACE_ENDPOINTS = (
+    "ecr.api",
+    "ecr.dkr",
+    "sts",
+    "secretsmanager",
+    "logs",
+    "kms",
+    "ec2",
+    "elasticloadbalancing",
+    "ssm",
+)
+
+# CloudWatch Logs accepts only these retention values (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
+
+
+def supported_versions(today: dt.date) -> list[str]:
+    """Kubernetes versions in EKS standard support on `today`, oldest first."""
+    return [v for v, r in EKS_RELEASES.items() if r.released <= today <= r.end_of_standard_support]

@@ -1,0 +1,164 @@
+"""IAM and KMS policy documents (pure functions returning dicts; no resources).
+
+Kept out of the components so their least-privilege shape is tested directly: every grant
+names its resources, and `*` appears only where AWS itself scopes the statement (a key
+policy's `Resource: "*"` means "this key").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+Doc = dict[str, Any]
+
+
+def document(*statements: Doc) -> Doc:
+    return {"Version": "2012-10-17", "Statement": list(statements)}
+
+
+def assume_role(service: str, *, account_id: str | None = None, source_arn: str | None = None) -> Doc:
+    """Trust policy for an AWS service principal, with confused-deputy conditions when given."""
+    statement: Doc = {
+        "Effect": "Allow",
+        "Principal": {"Service": service},
+        "Action": ["sts:AssumeRole", "sts:TagSession"] if service == "eks.amazonaws.com" else "sts:AssumeRole",
+    }
+    conditions: Doc = {}
+    if account_id:
+        conditions["StringEquals"] = {"aws:SourceAccount": account_id}
+    if source_arn:
+        conditions["ArnLike"] = {"aws:SourceArn": source_arn}
+    if conditions:
+        statement["Condition"] = conditions
+    return document(statement)
+
+
+def pod_identity_trust() -> Doc:
+    """Trust policy for EKS Pod Identity (the association scopes it to one namespace/service account)."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "pods.eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+        }
+    )
+
+
+def _account_root(partition: str, account_id: str) -> Doc:
+    return {
+        "Sid": "AccountAdministration",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
+USE_KEY = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+
+
+def kms_key_policy(purpose: str, *, partition: str, account_id: str, region: str) -> Doc:
+    """Explicit key policy per purpose (SEC-06: no `*` principal; services scoped by conditions).
+
+    - logs: CloudWatch Logs may use the key only for this account's log groups.
+    - data: EBS/RDS/ElastiCache/Backup use it through IAM (account root enables IAM policies);
+      the Auto Scaling service-linked role needs it explicitly to launch EKS nodes with
+      CMK-encrypted root volumes.
+    - secrets: Secrets Manager and EKS envelope encryption, through IAM.
+    """
+    statements = [_account_root(partition, account_id)]
+    if purpose == "logs":
+        statements.append(
+            {
+                "Sid": "CloudWatchLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": USE_KEY,
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
+                    }
+                },
+            }
+        )
+    if purpose == "data":
+        asg = f"arn:{partition}:iam::{account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+        statements += [
+            {"Sid": "AutoScalingUseKey", "Effect": "Allow", "Principal": {"AWS": asg}, "Action": USE_KEY, "Resource": "*"},
+            {
+                "Sid": "AutoScalingGrants",
+                "Effect": "Allow",
+                "Principal": {"AWS": asg},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            },
+        ]
+    return document(*statements)
+
+
+def use_key(key_arns: list[str], *, grants: bool = False) -> Doc:
+    """Permission to use specific KMS keys (and create grants for AWS resources, e.g. EBS volumes)."""
+    statements = [{"Sid": "UseKeys", "Effect": "Allow", "Action": USE_KEY, "Resource": key_arns}]
+    if grants:
+        statements.append(
+            {
+                "Sid": "GrantsForAwsResources",
+                "Effect": "Allow",
+                "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+                "Resource": key_arns,
+                "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            }
+        )
+    return document(*statements)
+
+
+def flow_log_delivery(log_group_arn: str) -> Doc:
+    """VPC flow logs may write only to their own log group."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        }
+    )
+
+
+# Actions that read or write data. EKS-08: a workload role never grants them on "*".
+DATA_ACTION_PREFIXES = (
+    "s3:Get",
+    "s3:Put",
+    "s3:Delete",
+    "s3:List",
+    "s3:*",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:*",
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:*",
+    "dynamodb:",
+    "sqs:",
+    "sns:Publish",
+    "ssm:GetParameter",
+    "rds-db:connect",
+    "*",
+)
+
+
+def data_actions_on_star(doc: Doc) -> list[str]:
+    """Data actions this policy allows on Resource "*" (empty when least-privilege holds)."""
+    found = []
+    for st in doc.get("Statement", []):
+        if st.get("Effect") != "Allow":
+            continue
+        resources = st.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        if "*" not in resources:
+            continue
+        actions = st.get("Action", [])
+        for action in [actions] if isinstance(actions, str) else actions:
+            if any(action == p or action.startswith(p) for p in DATA_ACTION_PREFIXES if p != "*") or action == "*":
+                found.append(action)
+    return found

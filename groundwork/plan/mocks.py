@@ -1,0 +1,280 @@
+"""Type-aware mocks for the offline plan: realistic, deterministic ids, ARNs and endpoints.
+
+Every value derives from the resource's URN and from its own provider (region, account), so
+two runs of one stack produce the same graph and resources in the DR region get DR-region
+ARNs. pulumi-eks components, which in a real deployment create their children in the
+pulumi-eks plugin, answer with the outputs that plugin returns; the `aws:eks/cluster:Cluster`
+they hand back by reference is registered here so the program can read its properties.
+An invoke the mocks do not know fails loudly rather than returning an empty answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime import mocks
+
+from groundwork.plan.graph import RESOURCE_SIG, SIG
+
+DEFAULT_ACCOUNT = "123456789012"
+# Regions whose number of generally available AZs is not 3.
+AZ_COUNTS = {"us-east-1": 6, "us-west-2": 4, "us-west-1": 2, "ap-northeast-2": 4}
+
+
+def _hex(seed: str, n: int) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:n]
+
+
+def _uuid(seed: str) -> str:
+    h = _hex(seed, 32)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+@dataclass(frozen=True)
+class Where:
+    region: str
+    account: str
+    partition: str = "aws"
+
+    def arn(self, service: str, resource: str, *, regional: bool = True, account: bool = True) -> str:
+        return f"arn:{self.partition}:{service}:{self.region if regional else ''}:{self.account if account else ''}:{resource}"
+
+
+# id prefixes of EC2-style resources
+EC2_IDS = {
+    "aws:ec2/vpc:Vpc": ("vpc", "vpc"),
+    "aws:ec2/subnet:Subnet": ("subnet", "subnet"),
+    "aws:ec2/internetGateway:InternetGateway": ("igw", "internet-gateway"),
+    "aws:ec2/natGateway:NatGateway": ("nat", "natgateway"),
+    "aws:ec2/eip:Eip": ("eipalloc", "elastic-ip"),
+    "aws:ec2/routeTable:RouteTable": ("rtb", "route-table"),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ("rtbassoc", None),
+    "aws:ec2/route:Route": ("r-rtb", None),
+    "aws:ec2/securityGroup:SecurityGroup": ("sg", "security-group"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ("sg", "security-group"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("sgr", "security-group-rule"),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("sgr", "security-group-rule"),
+    "aws:ec2/securityGroupRule:SecurityGroupRule": ("sgrule", None),
+    "aws:ec2/networkAcl:NetworkAcl": ("acl", "network-acl"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpce", "vpc-endpoint"),
+    "aws:ec2/flowLog:FlowLog": ("fl", "vpc-flow-log"),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("lt", "launch-template"),
+}
+
+
+class GroundworkMocks(mocks.Mocks):
+    """Answers RegisterResource and Invoke for the offline plan (see RecordingMonitor)."""
+
+    def __init__(self, region: str, account: str | None = None) -> None:
+        self.default = Where(region=region, account=account or DEFAULT_ACCOUNT)
+        self.providers: dict[str, dict[str, Any]] = {}  # "urn::id" -> provider inputs
+        self.monitor: Any = None
+
+    # -----------------------------------------------------------------------------------------
+    def where(self, provider_ref: str | None) -> Where:
+        inputs = self.providers.get(provider_ref or "", {})
+        region = inputs.get("region") or self.default.region
+        allowed = inputs.get("allowedAccountIds")
+        if isinstance(allowed, str):
+            allowed = json.loads(allowed)
+        account = allowed[0] if allowed else self.default.account
+        return Where(region=region, account=account)
+
+    def call(self, args: mocks.MockCallArgs) -> dict[str, Any]:  # type: ignore[override]
+        w = self.where(args.provider)
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {
+                "accountId": w.account,
+                "arn": f"arn:{w.partition}:sts::{w.account}:assumed-role/groundwork-deployer/offline-plan",
+                "userId": "AROAOFFLINEPLAN:offline-plan",
+                "id": w.account,
+            }
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": w.partition, "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws", "id": w.partition}
+        if token == "aws:index/getRegion:getRegion":
+            region = args.args.get("region") or w.region
+            return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com",
+                    "description": region}
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            names = [f"{w.region}{x}" for x in "abcdef"[: AZ_COUNTS.get(w.region, 3)]]
+            return {"names": names, "zoneIds": [f"{w.region[:3]}{w.region[-1]}-az{i + 1}" for i in range(len(names))],
+                    "id": w.region, "groupNames": [w.region] * len(names), "state": args.args.get("state")}
+        raise NotImplementedError(
+            f"the offline plan's mocks do not answer the invoke {token}; add it to groundwork/plan/mocks.py"
+        )
+
+    # -----------------------------------------------------------------------------------------
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        urn: str = getattr(args, "urn", args.name)
+        typ, name, inputs = args.typ, args.name, dict(args.inputs)
+        if typ.startswith("pulumi:providers:"):
+            pid = _uuid(urn)
+            self.providers[f"{urn}::{pid}"] = inputs
+            return pid, inputs
+        w = self.where(args.provider)
+        if not args.custom:  # component resources, including remote (multi-language) components
+            return "", self._component(typ, name, inputs, urn, w)
+        return self._custom(typ, name, inputs, urn, w)
+
+    def _autoname(self, name: str, urn: str) -> str:
+        return f"{name}-{_hex(urn, 7)}"
+
+    def _custom(self, typ: str, name: str, inputs: dict[str, Any], urn: str, w: Where) -> tuple[str, dict[str, Any]]:
+        out = dict(inputs)
+        if typ in EC2_IDS:
+            prefix, kind = EC2_IDS[typ]
+            rid = f"{prefix}-{_hex(urn, 17)}"
+            if kind:
+                out["arn"] = w.arn("ec2", f"{kind}/{rid}")
+            if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+                out.update(latestVersion=1, defaultVersion=1, name=inputs.get("name") or f"{inputs.get('namePrefix', name)}{_hex(urn, 6)}")
+            if typ == "aws:ec2/eip:Eip":
+                n = int(_hex(urn, 4), 16)
+                out.update(publicIp=f"203.0.{n % 200}.{n % 250 + 1}", allocationId=rid)
+            if typ == "aws:ec2/vpc:Vpc":
+                out.update(defaultSecurityGroupId=f"sg-{_hex(urn + 'sg', 17)}", mainRouteTableId=f"rtb-{_hex(urn + 'rt', 17)}",
+                           defaultNetworkAclId=f"acl-{_hex(urn + 'acl', 17)}")
+            if typ in ("aws:ec2/securityGroup:SecurityGroup",) and "name" not in inputs:
+                out["name"] = self._autoname(name, urn)
+            return rid, out
+
+        resource_name = inputs.get("name") or self._autoname(name, urn)
+        if typ == "aws:iam/role:Role":
+            out.update(name=resource_name, arn=w.arn("iam", f"role{inputs.get('path', '/')}{resource_name}", regional=False),
+                       uniqueId=f"AROA{_hex(urn, 17).upper()}")
+            return resource_name, out
+        if typ == "aws:iam/policy:Policy":
+            arn = w.arn("iam", f"policy/{resource_name}", regional=False)
+            out.update(name=resource_name, arn=arn)
+            return arn, out
+        if typ in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment"):
+            return f"{inputs.get('role')}-{_hex(urn, 8)}", out
+        if typ == "aws:kms/key:Key":
+            key_id = _uuid(urn)
+            out.update(keyId=key_id, arn=w.arn("kms", f"key/{key_id}"))
+            return key_id, out
+        if typ == "aws:kms/alias:Alias":
+            out.update(arn=w.arn("kms", str(inputs.get("name"))), targetKeyArn=w.arn("kms", f"key/{inputs.get('targetKeyId')}"))
+            return str(inputs.get("name")), out
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            out.update(name=resource_name, arn=w.arn("logs", f"log-group:{resource_name}"))
+            return resource_name, out
+        if typ == "aws:rds/subnetGroup:SubnetGroup":
+            out.update(name=resource_name, arn=w.arn("rds", f"subgrp:{resource_name}"))
+            return resource_name, out
+        if typ == "aws:eks/addon:Addon":
+            out["arn"] = w.arn("eks", f"addon/{inputs.get('clusterName')}/{inputs.get('addonName')}/{_uuid(urn)}")
+            return f"{inputs.get('clusterName')}:{inputs.get('addonName')}", out
+        if typ == "aws:eks/nodeGroup:NodeGroup":
+            ng_name = inputs.get("nodeGroupName") or f"{inputs.get('nodeGroupNamePrefix', name)}{_hex(urn, 26)}"
+            out.update(nodeGroupName=ng_name, status="ACTIVE",
+                       arn=w.arn("eks", f"nodegroup/{inputs.get('clusterName')}/{ng_name}/{_uuid(urn)}"))
+            return f"{inputs.get('clusterName')}:{ng_name}", out
+        if typ.startswith("kubernetes:"):
+            return self._kubernetes(typ, name, inputs, urn)
+        if typ.startswith("random:"):
+            return self._random(typ, inputs, urn)
+        # Any other AWS type: a name, an id and a plausible ARN.
+        service = typ.split(":")[1].split("/")[0] if ":" in typ else "unknown"
+        kind = typ.rsplit(":", 1)[-1].lower()
+        out.setdefault("arn", w.arn(service, f"{kind}/{resource_name}"))
+        if "name" not in inputs and "namePrefix" not in inputs:
+            out["name"] = resource_name
+        return resource_name, out
+
+    def _kubernetes(self, typ: str, name: str, inputs: dict[str, Any], urn: str) -> tuple[str, dict[str, Any]]:
+        out = dict(inputs)
+        if typ == "kubernetes:helm.sh/v3:Release":
+            rel = inputs.get("name") or self._autoname(name, urn)
+            ns = inputs.get("namespace") or "default"
+            out.update(name=rel, status={"name": rel, "namespace": ns, "status": "deployed", "revision": 1,
+                                         "chart": inputs.get("chart"), "version": inputs.get("version")})
+            return f"{ns}/{rel}", out
+        meta = dict(inputs.get("metadata") or {})
+        meta.setdefault("name", self._autoname(name, urn))
+        meta.setdefault("uid", _uuid(urn))
+        out["metadata"] = meta
+        ns = meta.get("namespace")
+        return f"{ns}/{meta['name']}" if ns else meta["name"], out
+
+    def _random(self, typ: str, inputs: dict[str, Any], urn: str) -> tuple[str, dict[str, Any]]:
+        out = dict(inputs)
+        if typ in ("random:index/randomPassword:RandomPassword", "random:index/randomString:RandomString"):
+            length = int(inputs.get("length", 16))
+            alphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+            seed = hashlib.sha256(("offline-plan:" + urn).encode()).digest() * 8
+            out["result"] = "".join(alphabet[b % len(alphabet)] for b in seed[:length])
+            if typ.endswith("RandomPassword"):
+                out["bcryptHash"] = "$2a$10$offlineplanoffline" + _hex(urn, 31)
+        elif typ == "random:index/randomId:RandomId":
+            n = int(inputs.get("byteLength", 8))
+            raw = bytes.fromhex(_hex(urn, 2 * n))
+            out.update(hex=raw.hex(), dec=str(int(raw.hex(), 16)), b64Std=base64.b64encode(raw).decode(),
+                       b64Url=base64.urlsafe_b64encode(raw).decode().rstrip("="))
+        return _hex(urn, 16), out
+
+    # -----------------------------------------------------------------------------------------
+    def _ref(self, child_urn: str, rid: str, state: dict[str, Any]) -> dict[str, Any]:
+        """A resource reference the SDK rehydrates (through getResource) into a real Resource object."""
+        self.monitor.resources[child_urn] = mocks.MockMonitor.ResourceRegistration(child_urn, rid, state)
+        return {SIG: RESOURCE_SIG, "urn": child_urn, "id": rid}
+
+    def _child_urn(self, parent_urn: str, typ: str, name: str) -> str:
+        """urn:pulumi:<stack>::<project>::<parent type>$<type>::<name>"""
+        stack, project, parent_type, _ = parent_urn.split("::", 3)
+        return f"{stack}::{project}::{parent_type}${typ}::{name}"
+
+    def _component(self, typ: str, name: str, inputs: dict[str, Any], urn: str, w: Where) -> dict[str, Any]:
+        if typ == "eks:index:Cluster":
+            return self._eks_cluster(name, inputs, urn, w)
+        return {}
+
+    def _eks_cluster(self, name: str, inputs: dict[str, Any], urn: str, w: Where) -> dict[str, Any]:
+        cluster_name = inputs.get("name") or self._autoname(f"{name}-eksCluster", urn)
+        oidc_id = _hex(urn + "oidc", 32).upper()
+        issuer = f"https://oidc.eks.{w.region}.amazonaws.com/id/{oidc_id}"
+        endpoint = f"https://{_hex(urn, 32).upper()}.gr7.{w.region}.eks.amazonaws.com"
+        ca = base64.b64encode(f"offline-plan-ca-{_hex(urn, 16)}".encode()).decode()
+        sg = f"sg-{_hex(urn + 'cluster-sg', 17)}"
+        cluster_state = {
+            "name": cluster_name,
+            "arn": w.arn("eks", f"cluster/{cluster_name}"),
+            "endpoint": endpoint,
+            "version": inputs.get("version"),
+            "status": "ACTIVE",
+            "certificateAuthority": {"data": ca},
+            "identities": [{"oidcs": [{"issuer": issuer}]}],
+            "vpcConfig": {
+                "clusterSecurityGroupId": sg,
+                "endpointPrivateAccess": inputs.get("endpointPrivateAccess", True),
+                "endpointPublicAccess": inputs.get("endpointPublicAccess", False),
+                "subnetIds": inputs.get("privateSubnetIds", []),
+                "vpcId": inputs.get("vpcId"),
+            },
+        }
+        kubeconfig = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "kubernetes", "cluster": {"server": endpoint, "certificate-authority-data": ca}}],
+            "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
+            "current-context": "aws",
+            "users": [{"name": "aws", "user": {"exec": {
+                "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
+                "args": ["eks", "get-token", "--cluster-name", cluster_name, "--output", "json"]}}}],
+        }
+        child = self._child_urn(urn, "aws:eks/cluster:Cluster", f"{name}-eksCluster")
+        return {
+            **inputs,
+            "eksCluster": self._ref(child, cluster_name, cluster_state),
+            "kubeconfig": kubeconfig,
+            "kubeconfigJson": json.dumps(kubeconfig),
+            "clusterSecurityGroupId": sg,
+            "oidcProviderArn": w.arn("iam", f"oidc-provider/oidc.eks.{w.region}.amazonaws.com/id/{oidc_id}", regional=False),
+            "oidcProviderUrl": issuer.removeprefix("https://"),
+            "oidcIssuer": issuer.removeprefix("https://"),
+        }

@@ -1,0 +1,117 @@
+"""Run the real program (`__main__.py`) under the SDK's mock runtime, as the CLI would run it.
+
+What matches the CLI's Python language host: the stack's config is set with
+`set_all_config` (namespaced keys, structured values as JSON, secret keys listed), the
+working directory is the project directory, and the program runs through
+`runpy.run_path(..., run_name="__main__")` inside `run_in_stack`, so `pulumi.export` lands on
+the root Stack and every outstanding RPC is awaited. A `RunError` (bad settings among them)
+is a clean failure with no traceback, as `pulumi preview` reports it.
+
+Each run happens in a fresh `contextvars` context (the runtime's settings, root resource and
+config are context variables), so several plans can run in one process without leaking state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+import os
+import runpy
+import sys
+import time
+from pathlib import Path
+
+from google.protobuf import empty_pb2
+from pulumi.errors import RunError
+from pulumi.runtime import mocks, settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_in_stack
+
+from groundwork.plan.graph import STACK_TYPE, Graph
+from groundwork.plan.mocks import GroundworkMocks
+from groundwork.plan.monitor import RecordingEngine, RecordingMonitor
+from groundwork.plan.stackconfig import StackConfig
+
+
+class PlanFailed(Exception):
+    """The program failed under the mock runtime; `message` is what `pulumi preview` would print."""
+
+    def __init__(self, message: str, logs: list[dict[str, str]] | None = None, error: BaseException | None = None):
+        super().__init__(message)
+        self.message = message
+        self.logs = logs or []
+        self.error = error
+
+
+def run_program(cfg: StackConfig, *, preview: bool = True) -> Graph:
+    """Run the stack's program offline and return the recorded graph (or raise PlanFailed)."""
+    ctx = contextvars.copy_context()
+    return ctx.run(_run, cfg, preview)
+
+
+def _run(cfg: StackConfig, preview: bool) -> Graph:
+    assert cfg.project_dir is not None
+    project_dir = cfg.project_dir.resolve()
+    mock = GroundworkMocks(
+        region=cfg.config.get("aws:region", "us-east-1"),
+        account=cfg.config.get(f"{cfg.project}:accountId"),
+    )
+    monitor = RecordingMonitor(mock)
+    mock.monitor = monitor
+    engine = RecordingEngine()
+
+    loop = asyncio.new_event_loop()
+    previous_cwd = os.getcwd()
+    added_path = str(project_dir) not in sys.path
+    started = time.perf_counter()
+    try:
+        asyncio.set_event_loop(loop)
+        os.chdir(project_dir)
+        if added_path:
+            sys.path.insert(0, str(project_dir))
+        settings.configure(
+            mocks.MockSettings(
+                monitor=monitor,
+                monitor_features=set(monitor.GetDeploymentInfo(empty_pb2.Empty()).supportedFeatures),
+                engine=engine,
+                project=cfg.project,
+                stack=cfg.stack,
+                dry_run=preview,
+                organization="organization",
+                callbacks=None,
+            )
+        )
+        settings.ROOT.set(None)
+        set_all_config(dict(cfg.config), list(cfg.secret_keys))
+        main = project_dir / cfg.main
+        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__")))
+    except RunError as exc:
+        raise PlanFailed(str(exc), engine.logs, exc) from None
+    except Exception as exc:  # noqa: BLE001 - reported as a program failure, like the CLI does
+        raise PlanFailed(f"the program failed: {type(exc).__name__}: {exc}", engine.logs, exc) from exc
+    finally:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        with contextlib.suppress(BaseException):
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
+        asyncio.set_event_loop(None)
+        os.chdir(previous_cwd)
+        if added_path:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(str(project_dir))
+
+    graph = Graph(project=cfg.project, stack=cfg.stack, resources=list(monitor.records), invokes=list(monitor.invokes),
+                  logs=list(engine.logs), seconds=time.perf_counter() - started)
+    stack_urn = next((r.urn for r in graph.resources if r.type == STACK_TYPE), "")
+    graph.outputs = monitor.registered_outputs.get(stack_urn, {})
+    for r in graph.resources:
+        if not r.custom and r.urn in monitor.registered_outputs and r.type != STACK_TYPE:
+            r.outputs = {**r.outputs, **monitor.registered_outputs[r.urn]}
+    # errors logged by the program (pulumi.log.error) fail a preview too
+    errors = [entry["message"] for entry in engine.logs if entry["severity"] == "error"]
+    if errors:
+        raise PlanFailed("\n".join(errors), engine.logs)
+    return graph

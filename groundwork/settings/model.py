@@ -1,0 +1,323 @@
+"""The typed stack settings: one model, validated before any resource exists.
+
+Keys are camelCase as written in `Pulumi.<stack>.yaml` (`groundwork:network.azCount`); the
+Python attributes are snake_case. Every default is the secure, production-grade choice;
+a stack relaxes it explicitly in its stack file (dev turns Multi-AZ off, not prod on).
+Cross-field and per-tier rules live in `rules.py` so that all problems are reported at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from ipaddress import IPv4Network
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
+
+from groundwork import catalog
+
+Environment = Literal["dev", "staging", "prod"]
+ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
+
+DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+ROLE_ARN = r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
+REGION = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"
+CONTROL_ID = r"^(NET|EKS|DB|CACHE|DR|SEC|K8S|OBS|GIT|GOV)-\d{2}$"
+
+
+def hint(allowed: str, fix: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Field metadata read by the error renderer (`allowed`, `fix`) and the docs generator."""
+    data: dict[str, Any] = {"allowed": allowed}
+    if fix:
+        data["fix"] = fix
+    data.update(extra)
+    return data
+
+
+class Settings_(BaseModel):
+    """Base for every settings section: camelCase keys, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+    )
+
+
+def _instance_type(value: str) -> str:
+    if value not in catalog.INSTANCE_TYPES:
+        raise PydanticCustomError(
+            "instance_type",
+            "{value} is not an instance type Groundwork offers (the price catalog covers only these)",
+            {"value": value},
+        )
+    return value
+
+
+InstanceTypeName = Annotated[
+    str,
+    AfterValidator(_instance_type),
+    Field(json_schema_extra=hint(", ".join(catalog.INSTANCE_TYPES))),
+]
+
+
+def _retention(value: int) -> int:
+    if value not in catalog.LOG_RETENTION_DAYS:
+        raise PydanticCustomError("log_retention", "CloudWatch Logs does not accept a retention of {value} days", {"value": value})
+    return value
+
+
+RetentionDays = Annotated[
+    int,
+    AfterValidator(_retention),
+    Field(json_schema_extra=hint(", ".join(map(str, catalog.LOG_RETENTION_DAYS)))),
+]
+
+
+# ---------------------------------------------------------------------------------------------
+# Network
+# ---------------------------------------------------------------------------------------------
+
+
+class NetworkSettings(Settings_):
+    """`groundwork:network`: the VPC and its three subnet tiers."""
+
+    cidr: IPv4Network = Field(
+        IPv4Network("10.0.0.0/16"),
+        description="IPv4 CIDR of the VPC. Give each stack (and its DR copy) its own range so they can be peered.",
+        json_schema_extra=hint("an IPv4 network from /16 to /20 with no host bits set, e.g. 10.40.0.0/16"),
+    )
+    az_count: int = Field(
+        3,
+        ge=2,
+        le=6,
+        description="Availability zones the VPC spans. Staging and prod need at least 3 (NET-01).",
+        json_schema_extra=hint("2 to 6 (at least 3 in staging and prod)"),
+    )
+    availability_zones: list[str] | None = Field(
+        None,
+        description="Explicit AZ names. Unset: the first `azCount` zones the region reports as available.",
+        json_schema_extra=hint("azCount zone names of the stack's region, e.g. [eu-west-1a, eu-west-1b, eu-west-1c]"),
+    )
+    nat_mode: Literal["per-az", "single"] = Field(
+        "per-az",
+        description="`per-az`: one NAT gateway per AZ, no single point of egress failure (NET-02). "
+        "`single`: one NAT gateway for the VPC (dev only).",
+    )
+    interface_endpoints: list[Literal[catalog.INTERFACE_ENDPOINTS]] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Interface VPC endpoints to create in the private subnets (the S3 gateway endpoint is always created).",
+    )
+    flow_log_retention_days: RetentionDays = Field(
+        90, description="Retention of the VPC flow-log group (KMS-encrypted, NET-03)."
+    )
+    private_subnet_prefix: int | None = Field(
+        None,
+        ge=16,
+        le=26,
+        description="Prefix length of each private (workload) subnet. Unset: VPC prefix + 3 (a /16 gives /19s).",
+    )
+    public_subnet_prefix: int | None = Field(
+        None, ge=16, le=28, description="Prefix length of each public subnet. Unset: VPC prefix + 6."
+    )
+    database_subnet_prefix: int | None = Field(
+        None, ge=16, le=28, description="Prefix length of each isolated database subnet. Unset: VPC prefix + 8."
+    )
+
+    @property
+    def prefixes(self) -> dict[str, int]:
+        base = self.cidr.prefixlen
+        return {
+            "private": self.private_subnet_prefix or base + 3,
+            "public": self.public_subnet_prefix or base + 6,
+            "database": self.database_subnet_prefix or base + 8,
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Cluster
+# ---------------------------------------------------------------------------------------------
+
+
+class Taint(Settings_):
+    key: str = Field(pattern=r"^[A-Za-z0-9][-A-Za-z0-9_./]{0,62}$")
+    value: str | None = Field(None, max_length=63)
+    effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"]
+
+
+class NodeGroupSettings(Settings_):
+    """One EKS managed node group."""
+
+    name: str = Field(
+        pattern=r"^[a-z][a-z0-9-]{0,30}$",
+        description="Node group name (unique in the stack), also the `groundwork.io/node-group` label.",
+        json_schema_extra=hint("lowercase letters, digits and '-', starting with a letter, at most 31 characters"),
+    )
+    instance_types: list[InstanceTypeName] = Field(
+        min_length=1,
+        max_length=8,
+        description="EC2 instance types, all of one CPU architecture (x86_64 or arm64/Graviton).",
+    )
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field("ON_DEMAND", description="On-demand or Spot capacity.")
+    min_size: int = Field(2, ge=0, le=100, description="Minimum nodes. At least 2 in staging and prod (EKS-06).")
+    desired_size: int = Field(2, ge=0, le=100, description="Desired nodes at creation (later owned by the autoscaler).")
+    max_size: int = Field(4, ge=1, le=100, description="Maximum nodes; at least 2 x desiredSize (EKS-06).")
+    disk_size_gib: int = Field(
+        50, ge=20, le=2000, alias="diskSizeGiB", description="Root volume size in GiB (gp3, encrypted with the data key)."
+    )
+    labels: dict[str, str] = Field(default_factory=dict, description="Extra Kubernetes node labels.")
+    taints: list[Taint] = Field(default_factory=list, description="Kubernetes taints applied to the nodes.")
+    imds_hop_limit: Literal[1, 2] = Field(
+        1,
+        description="IMDSv2 hop limit. 1 keeps pods off the instance metadata service (workloads use Pod Identity).",
+    )
+    max_unavailable_percentage: int = Field(
+        33, ge=1, le=100, description="Share of nodes replaced at once during a node-group update."
+    )
+
+    @property
+    def arch(self) -> str:
+        return catalog.INSTANCE_TYPES[self.instance_types[0]].arch
+
+
+class ClusterSettings(Settings_):
+    """`groundwork:cluster`: the EKS control plane and its node groups."""
+
+    version: str = Field(
+        "1.35",
+        pattern=r"^1\.\d{2}$",
+        description="Kubernetes minor version, pinned. Must be in EKS standard support (EKS-01).",
+        json_schema_extra=hint("a minor version in EKS standard support, e.g. 1.35"),
+    )
+    endpoint_public_access: bool = Field(
+        False,
+        description="Expose the API server endpoint publicly (never in prod; elsewhere only to `publicAccessCidrs`). "
+        "The private endpoint is always on (EKS-04).",
+    )
+    public_access_cidrs: list[IPv4Network] = Field(
+        default_factory=list,
+        description="CIDRs allowed to reach a public endpoint; 0.0.0.0/0 is refused.",
+    )
+    admin_role_arns: list[Annotated[str, Field(pattern=ROLE_ARN)]] = Field(
+        min_length=1,
+        description="IAM roles given cluster-admin through EKS access entries (EKS-05). No IAM users.",
+        json_schema_extra=hint("IAM role ARNs, e.g. arn:aws:iam::111111111111:role/PlatformAdmin"),
+    )
+    viewer_role_arns: list[Annotated[str, Field(pattern=ROLE_ARN)]] = Field(
+        default_factory=list, description="IAM roles given read-only cluster access (AmazonEKSViewPolicy)."
+    )
+    log_retention_days: RetentionDays = Field(
+        90, description="Retention of the control-plane log group (all five log types, KMS-encrypted, EKS-02)."
+    )
+    service_cidr: IPv4Network = Field(
+        IPv4Network("172.20.0.0/16"),
+        description="Kubernetes service IP range; must not overlap the VPC.",
+        json_schema_extra=hint("an IPv4 /12 to /24 outside the VPC CIDR, e.g. 172.20.0.0/16"),
+    )
+    deletion_protection: bool = Field(
+        True, description="EKS deletion protection; required in prod (EKS-09). Turn off in dev to allow destroy."
+    )
+    node_groups: list[NodeGroupSettings] = Field(
+        min_length=1, max_length=10, description="Managed node groups (private subnets, every AZ)."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Services, tags, exemptions
+# ---------------------------------------------------------------------------------------------
+
+
+class ServiceSettings(Settings_):
+    """One microservice the platform hosts (one entry per service in `groundwork:services`)."""
+
+    name: str = Field(
+        pattern=DNS_LABEL,
+        max_length=40,
+        description="Service name (a DNS label): names its ECR repository, secrets, Application and dashboards.",
+        json_schema_extra=hint("a DNS label: lowercase letters, digits and '-', at most 40 characters"),
+    )
+    port: int = Field(
+        ge=1024,
+        le=65535,
+        description="Container port the service listens on (non-root containers cannot bind below 1024).",
+        json_schema_extra=hint("1024 to 65535"),
+    )
+    team: str = Field(
+        pattern=DNS_LABEL,
+        max_length=40,
+        description="Owning team; services of one team share a namespace (K8S-01).",
+        json_schema_extra=hint("a DNS label, not 'default' or a kube-*/platform namespace"),
+    )
+
+
+class Exemption(Settings_):
+    """A named, reasoned relaxation of one control for this stack (shown in every policy report)."""
+
+    control: str = Field(pattern=CONTROL_ID, description="Control ID from the catalogue, e.g. NET-01.")
+    reason: str = Field(
+        min_length=20,
+        description="Why this stack may relax the control; at least 20 characters.",
+        json_schema_extra=hint("a sentence of at least 20 characters saying why"),
+    )
+    expires: dt.date | None = Field(None, description="Date after which the exemption no longer applies.")
+
+
+TAG_KEY = r"^[\w .:/=+\-@]{1,128}$"
+RESERVED_TAGS = ("Environment", "Project", "Owner", "CostCenter", "ManagedBy")
+
+
+class StackSettings(Settings_):
+    """Everything one stack is: read from Pulumi config (`groundwork:*`, `aws:region`)."""
+
+    project: str
+    stack: str
+    environment: Environment
+    region: str = Field(pattern=REGION)
+    dr_region: str = Field(pattern=REGION)
+    account_id: str | None = Field(None, pattern=r"^\d{12}$")
+    owner: str = Field(min_length=1, max_length=256)
+    cost_center: str = Field(min_length=1, max_length=256)
+    tags: dict[str, str] = Field(default_factory=dict)
+    protect: bool = True
+    network: NetworkSettings = Field(default_factory=NetworkSettings)  # type: ignore[arg-type]
+    cluster: ClusterSettings
+    services: list[ServiceSettings] = Field(default_factory=list)
+    exemptions: list[Exemption] = Field(default_factory=list)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def name_prefix(self) -> str:
+        """`<project>-<stack>`: the root of every physical name (GOV-03)."""
+        return f"{self.project}-{self.stack}"
+
+    @property
+    def base_tags(self) -> dict[str, str]:
+        """The provider default tags (GOV-01): the five mandatory tags plus `groundwork:tags`."""
+        return {
+            **self.tags,
+            "Environment": self.environment,
+            "Project": self.project,
+            "Owner": self.owner,
+            "CostCenter": self.cost_center,
+            "ManagedBy": "pulumi",
+            "Stack": self.stack,
+        }
+
+    def exempted(self, control: str) -> Exemption | None:
+        for e in self.exemptions:
+            if e.control == control:
+                return e
+        return None
+
+    @property
+    def teams(self) -> list[str]:
+        return sorted({s.team for s in self.services})
+
+
+def is_dns_label(value: str) -> bool:
+    return bool(re.match(DNS_LABEL, value))
