@@ -25,6 +25,7 @@ Behaviour:
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -34,7 +35,7 @@ import pulumi_kubernetes as k8s
 
 from groundwork import catalog, iam
 from groundwork.naming import Naming
-from groundwork.settings.model import ClusterSettings
+from groundwork.settings.model import ClusterSettings, NodeGroupSettings
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -87,23 +88,30 @@ class Cluster(pulumi.ComponentResource):
             description=f"{naming.prefix}: EKS control plane",
             opts=child,
         )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-control-plane",
-            role=role.name,
-            policy_arn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-envelope-encryption",
-            role=role.id,
-            policy=pulumi.Output.from_input(args.secrets_key_arn).apply(
-                lambda arn: json.dumps(iam.use_key([arn], grants=True))
-            ),
-            opts=child,
+        role_grants: list[pulumi.Resource] = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-control-plane",
+                role=role.name,
+                policy_arn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+                opts=child,
+            )
+        ]
+        role_grants.append(
+            aws.iam.RolePolicy(
+                f"{name}-envelope-encryption",
+                role=role.id,
+                policy=pulumi.Output.from_input(args.secrets_key_arn).apply(
+                    lambda arn: json.dumps(iam.use_key([arn], grants=True))
+                ),
+                opts=child,
+            )
         )
 
         access_entries: dict[str, eks.AccessEntryArgs] = {}
-        for kind, arns, policy in (("admin", s.admin_role_arns, ADMIN_POLICY), ("viewer", s.viewer_role_arns, VIEW_POLICY)):
+        for kind, arns, policy in (
+            ("admin", s.admin_role_arns, ADMIN_POLICY),
+            ("viewer", s.viewer_role_arns, VIEW_POLICY),
+        ):
             for i, arn in enumerate(arns):
                 access_entries[f"{kind}-{i}"] = eks.AccessEntryArgs(
                     principal_arn=arn,
@@ -125,7 +133,7 @@ class Cluster(pulumi.ComponentResource):
             endpoint_private_access=True,
             endpoint_public_access=s.endpoint_public_access,
             public_access_cidrs=[str(c) for c in s.public_access_cidrs] if s.endpoint_public_access else None,
-            authentication_mode="API",
+            authentication_mode=eks.AuthenticationMode.API,
             access_entries=access_entries,
             encryption_config_key_arn=args.secrets_key_arn,
             enabled_cluster_log_types=LOG_TYPES,
@@ -141,16 +149,22 @@ class Cluster(pulumi.ComponentResource):
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             service_role=role,
             tags={"Name": cluster_name},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group], protect=args.protect),
+            # the role is passed by reference, which records no dependency: wait for its grants explicitly
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, *role_grants], protect=args.protect),
         )
         eks_cluster = self.eks.eks_cluster
         self.name = eks_cluster.name
         self.endpoint = eks_cluster.endpoint
         self.security_group_id = eks_cluster.vpc_config.cluster_security_group_id
         self.oidc_provider_arn = self.eks.oidc_provider_arn
-        self.kubeconfig = pulumi.Output.secret(self.eks.kubeconfig_json)
+        self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.eks.kubeconfig_json)  # type: ignore[arg-type]
 
-        def addon(addon_name: str, depends_on: list[pulumi.Resource], **extra: object) -> aws.eks.Addon:
+        def addon(
+            addon_name: str,
+            depends_on: Sequence[pulumi.Resource],
+            configuration: dict[str, str] | None = None,
+            pod_identity: list[aws.eks.AddonPodIdentityAssociationArgs] | None = None,
+        ) -> aws.eks.Addon:
             return aws.eks.Addon(
                 f"{name}-{addon_name}",
                 cluster_name=self.name,
@@ -158,12 +172,13 @@ class Cluster(pulumi.ComponentResource):
                 addon_version=versions[addon_name],
                 resolve_conflicts_on_create="OVERWRITE",
                 resolve_conflicts_on_update="OVERWRITE",
-                opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
-                **extra,  # type: ignore[arg-type]
+                configuration_values=json.dumps(configuration) if configuration else None,
+                pod_identity_associations=pod_identity,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)),
             )
 
         base_addons = [
-            addon("vpc-cni", [], configuration_values=json.dumps({"enableNetworkPolicy": "true"})),
+            addon("vpc-cni", [], configuration={"enableNetworkPolicy": "true"}),
             addon("kube-proxy", []),
             addon("eks-pod-identity-agent", []),
         ]
@@ -203,14 +218,16 @@ class Cluster(pulumi.ComponentResource):
         aws.iam.RolePolicy(
             f"{name}-ebs-csi-kms",
             role=ebs_role.id,
-            policy=pulumi.Output.from_input(args.data_key_arn).apply(lambda arn: json.dumps(iam.use_key([arn], grants=True))),
+            policy=pulumi.Output.from_input(args.data_key_arn).apply(
+                lambda arn: json.dumps(iam.use_key([arn], grants=True))
+            ),
             opts=child,
         )
         addon("coredns", groups)
         ebs = addon(
             "aws-ebs-csi-driver",
             groups,
-            pod_identity_associations=[
+            pod_identity=[
                 aws.eks.AddonPodIdentityAssociationArgs(role_arn=ebs_role.arn, service_account="ebs-csi-controller-sa")
             ],
         )
@@ -247,7 +264,7 @@ class Cluster(pulumi.ComponentResource):
     def _node_group(
         self,
         name: str,
-        g,  # NodeGroupSettings
+        g: NodeGroupSettings,
         args: ClusterArgs,
         node_role: aws.iam.Role,
         depends_on: list[pulumi.Resource],

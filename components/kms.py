@@ -8,6 +8,7 @@ key and leaves it in AWS on `pulumi destroy` (GOV-02): data encrypted under it s
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -35,6 +36,11 @@ class KeysArgs:
     description_suffix: str = ""
 
 
+def _key_policy(values: list[str], purpose: str, region: str) -> str:
+    partition, account_id = values
+    return json.dumps(iam.kms_key_policy(purpose, partition=partition, account_id=account_id, region=region))
+
+
 class Keys(pulumi.ComponentResource):
     """KMS keys by purpose. Outputs: `arns[purpose]`, `ids[purpose]`."""
 
@@ -47,9 +53,7 @@ class Keys(pulumi.ComponentResource):
         self.arns, self.ids = {}, {}
         for purpose in args.purposes:
             policy = pulumi.Output.all(partition, account_id).apply(
-                lambda a, p=purpose: json.dumps(
-                    iam.kms_key_policy(p, partition=a[0], account_id=a[1], region=args.region)
-                )
+                functools.partial(_key_policy, purpose=purpose, region=args.region)
             )
             key = aws.kms.Key(
                 f"{name}-{purpose}",

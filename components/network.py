@@ -17,6 +17,7 @@ Behaviour:
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -69,7 +70,7 @@ class Network(pulumi.ComponentResource):
                 filters=[aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])],
                 opts=pulumi.InvokeOutputOptions(parent=self),
             ).names
-            zones = [names.apply(lambda n, i=i: _zone(n, i, args.region)) for i in range(s.az_count)]
+            zones = [names.apply(functools.partial(_zone, i=i, region=args.region)) for i in range(s.az_count)]
         self.availability_zones = zones
 
         vpc = aws.ec2.Vpc(
@@ -121,19 +122,28 @@ class Network(pulumi.ComponentResource):
         self.database_subnet_cidrs = [str(b) for b in cidrs["database"]]
 
         # Public route table: the internet gateway.
-        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, tags={"Name": naming.physical("public")}, opts=child)
+        public_rt = aws.ec2.RouteTable(
+            f"{name}-public-rt", vpc_id=vpc.id, tags={"Name": naming.physical("public")}, opts=child
+        )
         aws.ec2.Route(
-            f"{name}-public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
-            gateway_id=igw.id, opts=child,
+            f"{name}-public-default",
+            route_table_id=public_rt.id,
+            destination_cidr_block="0.0.0.0/0",
+            gateway_id=igw.id,
+            opts=child,
         )
         for i, sn in enumerate(subnets["public"]):
-            aws.ec2.RouteTableAssociation(f"{name}-public-{i}", subnet_id=sn.id, route_table_id=public_rt.id, opts=child)
+            aws.ec2.RouteTableAssociation(
+                f"{name}-public-{i}", subnet_id=sn.id, route_table_id=public_rt.id, opts=child
+            )
 
         # NAT gateways (NET-02): per AZ, or one.
         nat_count = s.az_count if s.nat_mode == "per-az" else 1
         nats = []
         for i in range(nat_count):
-            eip = aws.ec2.Eip(f"{name}-nat-{i}", domain="vpc", tags={"Name": naming.physical("nat", str(i))}, opts=child)
+            eip = aws.ec2.Eip(
+                f"{name}-nat-{i}", domain="vpc", tags={"Name": naming.physical("nat", str(i))}, opts=child
+            )
             nats.append(
                 aws.ec2.NatGateway(
                     f"{name}-nat-{i}",
@@ -153,15 +163,20 @@ class Network(pulumi.ComponentResource):
                 f"{name}-private-rt-{i}", vpc_id=vpc.id, tags={"Name": naming.physical("private", str(i))}, opts=child
             )
             aws.ec2.Route(
-                f"{name}-private-default-{i}", route_table_id=rt.id, destination_cidr_block="0.0.0.0/0",
-                nat_gateway_id=nats[i % nat_count].id, opts=child,
+                f"{name}-private-default-{i}",
+                route_table_id=rt.id,
+                destination_cidr_block="0.0.0.0/0",
+                nat_gateway_id=nats[i % nat_count].id,
+                opts=child,
             )
             aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=sn.id, route_table_id=rt.id, opts=child)
             private_rts.append(rt)
         self.private_route_table_ids = [rt.id for rt in private_rts]
 
         # Database route table: local routes only (isolated tier).
-        db_rt = aws.ec2.RouteTable(f"{name}-database-rt", vpc_id=vpc.id, tags={"Name": naming.physical("database")}, opts=child)
+        db_rt = aws.ec2.RouteTable(
+            f"{name}-database-rt", vpc_id=vpc.id, tags={"Name": naming.physical("database")}, opts=child
+        )
         for i, sn in enumerate(subnets["database"]):
             aws.ec2.RouteTableAssociation(f"{name}-database-{i}", subnet_id=sn.id, route_table_id=db_rt.id, opts=child)
 
@@ -173,22 +188,36 @@ class Network(pulumi.ComponentResource):
             for port in DB_PORTS:
                 rules.append(
                     aws.ec2.NetworkAclIngressArgs(
-                        rule_no=rule_no, protocol="tcp", action="allow", cidr_block=str(block), from_port=port, to_port=port
+                        rule_no=rule_no,
+                        protocol="tcp",
+                        action="allow",
+                        cidr_block=str(block),
+                        from_port=port,
+                        to_port=port,
                     )
                 )
                 rule_no += 10
             egress.append(
                 aws.ec2.NetworkAclEgressArgs(
-                    rule_no=rule_no, protocol="tcp", action="allow", cidr_block=str(block), from_port=1024, to_port=65535
+                    rule_no=rule_no,
+                    protocol="tcp",
+                    action="allow",
+                    cidr_block=str(block),
+                    from_port=1024,
+                    to_port=65535,
                 )
             )
             rule_no += 10
         for block in cidrs["database"]:  # Multi-AZ replicas and cache nodes talk among themselves
             rules.append(
-                aws.ec2.NetworkAclIngressArgs(rule_no=rule_no, protocol="-1", action="allow", cidr_block=str(block), from_port=0, to_port=0)
+                aws.ec2.NetworkAclIngressArgs(
+                    rule_no=rule_no, protocol="-1", action="allow", cidr_block=str(block), from_port=0, to_port=0
+                )
             )
             egress.append(
-                aws.ec2.NetworkAclEgressArgs(rule_no=rule_no, protocol="-1", action="allow", cidr_block=str(block), from_port=0, to_port=0)
+                aws.ec2.NetworkAclEgressArgs(
+                    rule_no=rule_no, protocol="-1", action="allow", cidr_block=str(block), from_port=0, to_port=0
+                )
             )
             rule_no += 10
         aws.ec2.NetworkAcl(
@@ -258,7 +287,11 @@ class Network(pulumi.ComponentResource):
                 description="Interface VPC endpoints: HTTPS from inside the VPC",
                 ingress=[
                     aws.ec2.SecurityGroupIngressArgs(
-                        description="HTTPS from the VPC", protocol="tcp", from_port=443, to_port=443, cidr_blocks=[str(s.cidr)]
+                        description="HTTPS from the VPC",
+                        protocol="tcp",
+                        from_port=443,
+                        to_port=443,
+                        cidr_blocks=[str(s.cidr)],
                     )
                 ],
                 tags={"Name": naming.physical("endpoints")},

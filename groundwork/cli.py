@@ -27,6 +27,7 @@ app = typer.Typer(
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
+
 @app.callback()
 def _root() -> None:
     """Offline plan, policy, cost and DR tooling for the Groundwork Pulumi program."""
@@ -64,6 +65,24 @@ def plan(
     if json_out:
         graph.write(json_out)
         console.print(f"Graph written to {json_out}")
+
+
+@app.command()
+def docs(
+    check: Annotated[bool, typer.Option("--check", help="Fail if a generated document is stale.")] = False,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Regenerate the reference documents (docs/settings.md, ...) from the code."""
+    from groundwork import docs as generated
+
+    if check:
+        stale = generated.stale(project_dir)
+        if stale:
+            raise fail(f"stale: {', '.join(stale)}; run `groundwork docs`", 1)
+        console.print("generated documents are up to date")
+        return
+    for path in generated.write_all(project_dir):
+        console.print(f"wrote {path}")
 
 
 def main() -> None:

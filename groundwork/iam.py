@@ -66,7 +66,7 @@ def kms_key_policy(purpose: str, *, partition: str, account_id: str, region: str
       CMK-encrypted root volumes.
     - secrets: Secrets Manager and EKS envelope encryption, through IAM.
     """
-    statements = [_account_root(partition, account_id)]
+    statements: list[Doc] = [_account_root(partition, account_id)]
     if purpose == "logs":
         statements.append(
             {
@@ -83,9 +83,18 @@ def kms_key_policy(purpose: str, *, partition: str, account_id: str, region: str
             }
         )
     if purpose == "data":
-        asg = f"arn:{partition}:iam::{account_id}:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+        asg = (
+            f"arn:{partition}:iam::{account_id}:role/aws-service-role/autoscaling.amazonaws.com/"
+            "AWSServiceRoleForAutoScaling"
+        )
         statements += [
-            {"Sid": "AutoScalingUseKey", "Effect": "Allow", "Principal": {"AWS": asg}, "Action": USE_KEY, "Resource": "*"},
+            {
+                "Sid": "AutoScalingUseKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": asg},
+                "Action": USE_KEY,
+                "Resource": "*",
+            },
             {
                 "Sid": "AutoScalingGrants",
                 "Effect": "Allow",
@@ -100,7 +109,7 @@ def kms_key_policy(purpose: str, *, partition: str, account_id: str, region: str
 
 def use_key(key_arns: list[str], *, grants: bool = False) -> Doc:
     """Permission to use specific KMS keys (and create grants for AWS resources, e.g. EBS volumes)."""
-    statements = [{"Sid": "UseKeys", "Effect": "Allow", "Action": USE_KEY, "Resource": key_arns}]
+    statements: list[Doc] = [{"Sid": "UseKeys", "Effect": "Allow", "Action": USE_KEY, "Resource": key_arns}]
     if grants:
         statements.append(
             {

@@ -34,6 +34,15 @@ def plain(value: Any) -> Any:
     return value
 
 
+def _decode(value: Any) -> Any:
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
 def is_secret(value: Any) -> bool:
     return isinstance(value, dict) and value.get(SIG) == SECRET_SIG
 
@@ -75,6 +84,11 @@ class Resource:
     @property
     def props(self) -> dict[str, Any]:
         return plain(self.inputs)  # type: ignore[no-any-return]
+
+    @property
+    def provider_config(self) -> dict[str, Any]:
+        """A provider resource's inputs decoded: Pulumi passes structured provider config as JSON text."""
+        return {k: _decode(v) for k, v in self.props.items()}
 
 
 @dataclass
@@ -127,8 +141,14 @@ class Graph:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Graph:
-        g = cls(project=data["project"], stack=data["stack"], outputs=data.get("outputs", {}),
-                invokes=data.get("invokes", []), logs=data.get("logs", []), seconds=data.get("seconds", 0.0))
+        g = cls(
+            project=data["project"],
+            stack=data["stack"],
+            outputs=data.get("outputs", {}),
+            invokes=data.get("invokes", []),
+            logs=data.get("logs", []),
+            seconds=data.get("seconds", 0.0),
+        )
         g.resources = [Resource(**r) for r in data["resources"]]
         return g
 

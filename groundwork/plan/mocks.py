@@ -41,7 +41,8 @@ class Where:
     partition: str = "aws"
 
     def arn(self, service: str, resource: str, *, regional: bool = True, account: bool = True) -> str:
-        return f"arn:{self.partition}:{service}:{self.region if regional else ''}:{self.account if account else ''}:{resource}"
+        region = self.region if regional else ""
+        return f"arn:{self.partition}:{service}:{region}:{self.account if account else ''}:{resource}"
 
 
 # id prefixes of EC2-style resources
@@ -95,15 +96,30 @@ class GroundworkMocks(mocks.Mocks):
                 "id": w.account,
             }
         if token == "aws:index/getPartition:getPartition":
-            return {"partition": w.partition, "dnsSuffix": "amazonaws.com", "reverseDnsPrefix": "com.amazonaws", "id": w.partition}
+            return {
+                "partition": w.partition,
+                "dnsSuffix": "amazonaws.com",
+                "reverseDnsPrefix": "com.amazonaws",
+                "id": w.partition,
+            }
         if token == "aws:index/getRegion:getRegion":
             region = args.args.get("region") or w.region
-            return {"name": region, "region": region, "id": region, "endpoint": f"ec2.{region}.amazonaws.com",
-                    "description": region}
+            return {
+                "name": region,
+                "region": region,
+                "id": region,
+                "endpoint": f"ec2.{region}.amazonaws.com",
+                "description": region,
+            }
         if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
             names = [f"{w.region}{x}" for x in "abcdef"[: AZ_COUNTS.get(w.region, 3)]]
-            return {"names": names, "zoneIds": [f"{w.region[:3]}{w.region[-1]}-az{i + 1}" for i in range(len(names))],
-                    "id": w.region, "groupNames": [w.region] * len(names), "state": args.args.get("state")}
+            return {
+                "names": names,
+                "zoneIds": [f"{w.region[:3]}{w.region[-1]}-az{i + 1}" for i in range(len(names))],
+                "id": w.region,
+                "groupNames": [w.region] * len(names),
+                "state": args.args.get("state"),
+            }
         raise NotImplementedError(
             f"the offline plan's mocks do not answer the invoke {token}; add it to groundwork/plan/mocks.py"
         )
@@ -132,21 +148,31 @@ class GroundworkMocks(mocks.Mocks):
             if kind:
                 out["arn"] = w.arn("ec2", f"{kind}/{rid}")
             if typ == "aws:ec2/launchTemplate:LaunchTemplate":
-                out.update(latestVersion=1, defaultVersion=1, name=inputs.get("name") or f"{inputs.get('namePrefix', name)}{_hex(urn, 6)}")
+                out.update(
+                    latestVersion=1,
+                    defaultVersion=1,
+                    name=inputs.get("name") or f"{inputs.get('namePrefix', name)}{_hex(urn, 6)}",
+                )
             if typ == "aws:ec2/eip:Eip":
                 n = int(_hex(urn, 4), 16)
                 out.update(publicIp=f"203.0.{n % 200}.{n % 250 + 1}", allocationId=rid)
             if typ == "aws:ec2/vpc:Vpc":
-                out.update(defaultSecurityGroupId=f"sg-{_hex(urn + 'sg', 17)}", mainRouteTableId=f"rtb-{_hex(urn + 'rt', 17)}",
-                           defaultNetworkAclId=f"acl-{_hex(urn + 'acl', 17)}")
+                out.update(
+                    defaultSecurityGroupId=f"sg-{_hex(urn + 'sg', 17)}",
+                    mainRouteTableId=f"rtb-{_hex(urn + 'rt', 17)}",
+                    defaultNetworkAclId=f"acl-{_hex(urn + 'acl', 17)}",
+                )
             if typ in ("aws:ec2/securityGroup:SecurityGroup",) and "name" not in inputs:
                 out["name"] = self._autoname(name, urn)
             return rid, out
 
         resource_name = inputs.get("name") or self._autoname(name, urn)
         if typ == "aws:iam/role:Role":
-            out.update(name=resource_name, arn=w.arn("iam", f"role{inputs.get('path', '/')}{resource_name}", regional=False),
-                       uniqueId=f"AROA{_hex(urn, 17).upper()}")
+            out.update(
+                name=resource_name,
+                arn=w.arn("iam", f"role{inputs.get('path', '/')}{resource_name}", regional=False),
+                uniqueId=f"AROA{_hex(urn, 17).upper()}",
+            )
             return resource_name, out
         if typ == "aws:iam/policy:Policy":
             arn = w.arn("iam", f"policy/{resource_name}", regional=False)
@@ -159,7 +185,9 @@ class GroundworkMocks(mocks.Mocks):
             out.update(keyId=key_id, arn=w.arn("kms", f"key/{key_id}"))
             return key_id, out
         if typ == "aws:kms/alias:Alias":
-            out.update(arn=w.arn("kms", str(inputs.get("name"))), targetKeyArn=w.arn("kms", f"key/{inputs.get('targetKeyId')}"))
+            out.update(
+                arn=w.arn("kms", str(inputs.get("name"))), targetKeyArn=w.arn("kms", f"key/{inputs.get('targetKeyId')}")
+            )
             return str(inputs.get("name")), out
         if typ == "aws:cloudwatch/logGroup:LogGroup":
             out.update(name=resource_name, arn=w.arn("logs", f"log-group:{resource_name}"))
@@ -172,8 +200,11 @@ class GroundworkMocks(mocks.Mocks):
             return f"{inputs.get('clusterName')}:{inputs.get('addonName')}", out
         if typ == "aws:eks/nodeGroup:NodeGroup":
             ng_name = inputs.get("nodeGroupName") or f"{inputs.get('nodeGroupNamePrefix', name)}{_hex(urn, 26)}"
-            out.update(nodeGroupName=ng_name, status="ACTIVE",
-                       arn=w.arn("eks", f"nodegroup/{inputs.get('clusterName')}/{ng_name}/{_uuid(urn)}"))
+            out.update(
+                nodeGroupName=ng_name,
+                status="ACTIVE",
+                arn=w.arn("eks", f"nodegroup/{inputs.get('clusterName')}/{ng_name}/{_uuid(urn)}"),
+            )
             return f"{inputs.get('clusterName')}:{ng_name}", out
         if typ.startswith("kubernetes:"):
             return self._kubernetes(typ, name, inputs, urn)
@@ -192,8 +223,17 @@ class GroundworkMocks(mocks.Mocks):
         if typ == "kubernetes:helm.sh/v3:Release":
             rel = inputs.get("name") or self._autoname(name, urn)
             ns = inputs.get("namespace") or "default"
-            out.update(name=rel, status={"name": rel, "namespace": ns, "status": "deployed", "revision": 1,
-                                         "chart": inputs.get("chart"), "version": inputs.get("version")})
+            out.update(
+                name=rel,
+                status={
+                    "name": rel,
+                    "namespace": ns,
+                    "status": "deployed",
+                    "revision": 1,
+                    "chart": inputs.get("chart"),
+                    "version": inputs.get("version"),
+                },
+            )
             return f"{ns}/{rel}", out
         meta = dict(inputs.get("metadata") or {})
         meta.setdefault("name", self._autoname(name, urn))
@@ -214,8 +254,12 @@ class GroundworkMocks(mocks.Mocks):
         elif typ == "random:index/randomId:RandomId":
             n = int(inputs.get("byteLength", 8))
             raw = bytes.fromhex(_hex(urn, 2 * n))
-            out.update(hex=raw.hex(), dec=str(int(raw.hex(), 16)), b64Std=base64.b64encode(raw).decode(),
-                       b64Url=base64.urlsafe_b64encode(raw).decode().rstrip("="))
+            out.update(
+                hex=raw.hex(),
+                dec=str(int(raw.hex(), 16)),
+                b64Std=base64.b64encode(raw).decode(),
+                b64Url=base64.urlsafe_b64encode(raw).decode().rstrip("="),
+            )
         return _hex(urn, 16), out
 
     # -----------------------------------------------------------------------------------------
@@ -263,9 +307,18 @@ class GroundworkMocks(mocks.Mocks):
             "clusters": [{"name": "kubernetes", "cluster": {"server": endpoint, "certificate-authority-data": ca}}],
             "contexts": [{"name": "aws", "context": {"cluster": "kubernetes", "user": "aws"}}],
             "current-context": "aws",
-            "users": [{"name": "aws", "user": {"exec": {
-                "apiVersion": "client.authentication.k8s.io/v1beta1", "command": "aws",
-                "args": ["eks", "get-token", "--cluster-name", cluster_name, "--output", "json"]}}}],
+            "users": [
+                {
+                    "name": "aws",
+                    "user": {
+                        "exec": {
+                            "apiVersion": "client.authentication.k8s.io/v1beta1",
+                            "command": "aws",
+                            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--output", "json"],
+                        }
+                    },
+                }
+            ],
         }
         child = self._child_urn(urn, "aws:eks/cluster:Cluster", f"{name}-eksCluster")
         return {
@@ -274,7 +327,9 @@ class GroundworkMocks(mocks.Mocks):
             "kubeconfig": kubeconfig,
             "kubeconfigJson": json.dumps(kubeconfig),
             "clusterSecurityGroupId": sg,
-            "oidcProviderArn": w.arn("iam", f"oidc-provider/oidc.eks.{w.region}.amazonaws.com/id/{oidc_id}", regional=False),
+            "oidcProviderArn": w.arn(
+                "iam", f"oidc-provider/oidc.eks.{w.region}.amazonaws.com/id/{oidc_id}", regional=False
+            ),
             "oidcProviderUrl": issuer.removeprefix("https://"),
             "oidcIssuer": issuer.removeprefix("https://"),
         }

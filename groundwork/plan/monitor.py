@@ -13,7 +13,7 @@ secret, as secrets in the state it returns, so secrets stay secrets end to end.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, ClassVar
 
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime import mocks
@@ -43,14 +43,15 @@ def _secret(value: Any) -> dict[str, Any]:
 class RecordingEngine:
     """Collects the program's log messages (pulumi.log.*) instead of printing them."""
 
-    LEVELS = {0: "debug", 1: "info", 2: "warning", 3: "error"}
+    LEVELS: ClassVar[dict[int, str]] = {0: "debug", 1: "info", 2: "warning", 3: "error"}
 
     def __init__(self) -> None:
         self.logs: list[dict[str, str]] = []
 
     def Log(self, request: Any) -> empty_pb2.Empty:
-        self.logs.append({"severity": self.LEVELS.get(request.severity, "info"), "message": request.message,
-                          "urn": request.urn})
+        self.logs.append(
+            {"severity": self.LEVELS.get(request.severity, "info"), "message": request.message, "urn": request.urn}
+        )
         return empty_pb2.Empty()
 
 
@@ -92,7 +93,8 @@ class RecordingMonitor(mocks.MockMonitor):
             custom=bool(request.custom),
         )
         args.urn = urn  # type: ignore[attr-defined]
-        rid, state = self.mocks.new_resource(args)
+        new_id, state = self.mocks.new_resource(args)
+        rid = new_id or ""
         for key in request.additionalSecretOutputs:
             if key in state and not is_secret(state[key]):
                 state[key] = _secret(state[key])

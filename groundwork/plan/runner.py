@@ -20,7 +20,6 @@ import os
 import runpy
 import sys
 import time
-from pathlib import Path
 
 from google.protobuf import empty_pb2
 from pulumi.errors import RunError
@@ -85,10 +84,14 @@ def _run(cfg: StackConfig, preview: bool) -> Graph:
         settings.ROOT.set(None)
         set_all_config(dict(cfg.config), list(cfg.secret_keys))
         main = project_dir / cfg.main
-        loop.run_until_complete(run_in_stack(lambda: runpy.run_path(str(main), run_name="__main__")))
+
+        def program() -> None:
+            runpy.run_path(str(main), run_name="__main__")
+
+        loop.run_until_complete(run_in_stack(program))
     except RunError as exc:
         raise PlanFailed(str(exc), engine.logs, exc) from None
-    except Exception as exc:  # noqa: BLE001 - reported as a program failure, like the CLI does
+    except Exception as exc:
         raise PlanFailed(f"the program failed: {type(exc).__name__}: {exc}", engine.logs, exc) from exc
     finally:
         pending = asyncio.all_tasks(loop)
@@ -103,8 +106,14 @@ def _run(cfg: StackConfig, preview: bool) -> Graph:
             with contextlib.suppress(ValueError):
                 sys.path.remove(str(project_dir))
 
-    graph = Graph(project=cfg.project, stack=cfg.stack, resources=list(monitor.records), invokes=list(monitor.invokes),
-                  logs=list(engine.logs), seconds=time.perf_counter() - started)
+    graph = Graph(
+        project=cfg.project,
+        stack=cfg.stack,
+        resources=list(monitor.records),
+        invokes=list(monitor.invokes),
+        logs=list(engine.logs),
+        seconds=time.perf_counter() - started,
+    )
     stack_urn = next((r.urn for r in graph.resources if r.type == STACK_TYPE), "")
     graph.outputs = monitor.registered_outputs.get(stack_urn, {})
     for r in graph.resources:

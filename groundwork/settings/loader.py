@@ -58,20 +58,28 @@ def load_settings(
     substituted: set[str] = set()  # keys whose invalid value was replaced by its default for the rule pass
 
     for key in sorted(config):
-        ns, _, rest = key.partition(":")
+        ns = key.partition(":")[0]
         if ns == PROJECT_NS and key not in CONFIG_KEYS:
             known = ", ".join(sorted(k.split(":", 1)[1] for k in CONFIG_KEYS if k.startswith(PROJECT_NS)))
             problems.append(
-                Problem(key, _parse(config[key], str), "unknown setting", f"one of: {known}",
-                        f"remove {key} from {source} or correct its spelling")
+                Problem(
+                    key,
+                    _parse(config[key], str),
+                    "unknown setting",
+                    f"one of: {known}",
+                    f"remove {key} from {source} or correct its spelling",
+                )
             )
 
     for key, name in CONFIG_KEYS.items():
         field = StackSettings.model_fields[name]
         if key not in config:
             if field.is_required():
-                problems.append(Problem(key, MISSING, "required setting is missing", _allowed_for(field, {}),
-                                        f"add {key} to {source}"))
+                problems.append(
+                    Problem(
+                        key, MISSING, "required setting is missing", _allowed_for(field, {}), f"add {key} to {source}"
+                    )
+                )
             else:
                 values[name] = field.get_default(call_default_factory=True)
             continue
@@ -133,13 +141,14 @@ def _partial(name: str, raw: Any, exc: ValidationError) -> tuple[Any, set[str]]:
     """
     annotation = StackSettings.model_fields[name].annotation
     for deepest in (True, False):
-        points = [_prune_point(annotation, tuple(err["loc"]), deepest) for err in exc.errors()]
-        if any(p is None for p in points):
+        found = [_prune_point(annotation, tuple(err["loc"]), deepest) for err in exc.errors()]
+        points = [p for p in found if p is not None]
+        if len(points) != len(found):
             continue
         pruned = copy.deepcopy(raw)
         # remove later list items first so earlier indices stay valid
         for path in sorted(set(points), key=lambda p: [x if isinstance(x, int) else -1 for x in p], reverse=True):
-            _remove(pruned, path)  # type: ignore[arg-type]
+            _remove(pruned, path)
         try:
             value = _adapter(name).validate_python(pruned)
         except ValidationError:
@@ -192,7 +201,7 @@ def _remove(data: Any, path: tuple[Any, ...]) -> None:
 def _adapter(name: str) -> TypeAdapter[Any]:
     """A validator for one top-level field, constraints included (built once per process)."""
     field = StackSettings.model_fields[name]
-    annotated = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+    annotated: Any = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
     return TypeAdapter(annotated)
 
 
@@ -316,13 +325,16 @@ def _problem(err: Any, key: str, field: FieldInfo, source: str) -> Problem:
     etype = err["type"]
     if etype == "extra_forbidden" and holder is not None:
         known = ", ".join(f.alias or n for n, f in holder.model_fields.items())
-        return Problem(path, err["input"], "unknown key", f"one of: {known}",
-                       f"remove {loc[-1]} or correct its spelling")
+        return Problem(
+            path, err["input"], "unknown key", f"one of: {known}", f"remove {loc[-1]} or correct its spelling"
+        )
     if etype == "missing":
         return Problem(path, MISSING, "required setting is missing", _allowed_for(info, {}), f"add {path} to {source}")
     allowed = _allowed_for(info, err.get("ctx") or {}, etype)
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-    section = key.split(":", 1)[1]
-    fix = extra.get("fix") or f"change {path} in {source} to an allowed value (docs/settings.md#{section.lower()})"
+    fix = (
+        str(extra.get("fix") or "")
+        or f"change {path} in {source} to an allowed value (see `{key}` in docs/settings.md)"
+    )
     message = "does not have the required form" if etype == "string_pattern_mismatch" else err["msg"]
     return Problem(path, err.get("input", MISSING), message, allowed, fix)

@@ -68,7 +68,9 @@ InstanceTypeName = Annotated[
 
 def _retention(value: int) -> int:
     if value not in catalog.LOG_RETENTION_DAYS:
-        raise PydanticCustomError("log_retention", "CloudWatch Logs does not accept a retention of {value} days", {"value": value})
+        raise PydanticCustomError(
+            "log_retention", "CloudWatch Logs does not accept a retention of {value} days", {"value": value}
+        )
     return value
 
 
@@ -111,7 +113,8 @@ class NetworkSettings(Settings_):
     )
     interface_endpoints: list[Literal[catalog.INTERFACE_ENDPOINTS]] = Field(  # type: ignore[valid-type]
         default_factory=list,
-        description="Interface VPC endpoints to create in the private subnets (the S3 gateway endpoint is always created).",
+        description="Interface VPC endpoints to create in the private subnets "
+        "(the S3 gateway endpoint is always created).",
     )
     flow_log_retention_days: RetentionDays = Field(
         90, description="Retention of the VPC flow-log group (KMS-encrypted, NET-03)."
@@ -168,7 +171,11 @@ class NodeGroupSettings(Settings_):
     desired_size: int = Field(2, ge=0, le=100, description="Desired nodes at creation (later owned by the autoscaler).")
     max_size: int = Field(4, ge=1, le=100, description="Maximum nodes; at least 2 x desiredSize (EKS-06).")
     disk_size_gib: int = Field(
-        50, ge=20, le=2000, alias="diskSizeGiB", description="Root volume size in GiB (gp3, encrypted with the data key)."
+        50,
+        ge=20,
+        le=2000,
+        alias="diskSizeGiB",
+        description="Root volume size in GiB (gp3, encrypted with the data key).",
     )
     labels: dict[str, str] = Field(default_factory=dict, description="Extra Kubernetes node labels.")
     taints: list[Taint] = Field(default_factory=list, description="Kubernetes taints applied to the nodes.")
@@ -274,20 +281,39 @@ RESERVED_TAGS = ("Environment", "Project", "Owner", "CostCenter", "ManagedBy")
 class StackSettings(Settings_):
     """Everything one stack is: read from Pulumi config (`groundwork:*`, `aws:region`)."""
 
-    project: str
-    stack: str
-    environment: Environment
-    region: str = Field(pattern=REGION)
-    dr_region: str = Field(pattern=REGION)
-    account_id: str | None = Field(None, pattern=r"^\d{12}$")
-    owner: str = Field(min_length=1, max_length=256)
-    cost_center: str = Field(min_length=1, max_length=256)
-    tags: dict[str, str] = Field(default_factory=dict)
-    protect: bool = True
-    network: NetworkSettings = Field(default_factory=NetworkSettings)  # type: ignore[arg-type]
-    cluster: ClusterSettings
-    services: list[ServiceSettings] = Field(default_factory=list)
-    exemptions: list[Exemption] = Field(default_factory=list)
+    project: str = Field(description="Pulumi project name (from the runtime, not config).")
+    stack: str = Field(description="Pulumi stack name (from the runtime, not config).")
+    environment: Environment = Field(description="Tier of the stack: decides which controls are mandatory.")
+    region: str = Field(
+        pattern=REGION,
+        description="AWS region of the stack (`aws:region`).",
+        json_schema_extra=hint("an AWS region name, e.g. eu-west-1"),
+    )
+    dr_region: str = Field(
+        pattern=REGION,
+        description="Region receiving backup copies; hosts a DR rebuild.",
+        json_schema_extra=hint("an AWS region name other than aws:region, e.g. eu-central-1"),
+    )
+    account_id: str | None = Field(
+        None,
+        pattern=r"^\d{12}$",
+        description="The only AWS account the stack may deploy to (provider allowedAccountIds).",
+        json_schema_extra=hint('a 12-digit AWS account ID in quotes, e.g. "111111111111"'),
+    )
+    owner: str = Field(min_length=1, max_length=256, description="Owner tag on every AWS resource (GOV-01).")
+    cost_center: str = Field(min_length=1, max_length=256, description="CostCenter tag on every AWS resource (GOV-01).")
+    tags: dict[str, str] = Field(
+        default_factory=dict, description="Extra tags on every AWS resource (provider default tags)."
+    )
+    protect: bool = Field(
+        True, description="Pulumi protect + retainOnDelete on stateful resources; required in prod (GOV-02)."
+    )
+    network: NetworkSettings = Field(default_factory=NetworkSettings, description="The VPC.")  # type: ignore[arg-type]
+    cluster: ClusterSettings = Field(description="The EKS cluster and its node groups.")
+    services: list[ServiceSettings] = Field(default_factory=list, description="The microservices the platform hosts.")
+    exemptions: list[Exemption] = Field(
+        default_factory=list, description="Named, reasoned relaxations of controls for this stack."
+    )
     warnings: tuple[str, ...] = ()
 
     @property

@@ -12,7 +12,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from ipaddress import IPv4Network, ip_network
+from ipaddress import ip_network
 
 from groundwork import catalog
 from groundwork.settings.errors import Problem
@@ -117,7 +117,7 @@ def _k(path: str) -> str:
 
 
 @rule
-def dr_region_differs(ctx: Context) -> Iterator[Problem]:
+def dr_region_differs(ctx: Context) -> Iterator[Finding]:
     if ctx.region and ctx.dr_region and ctx.region == ctx.dr_region:
         yield Problem(
             _k("drRegion"),
@@ -135,7 +135,7 @@ def dr_region_differs(ctx: Context) -> Iterator[Problem]:
 
 
 @rule
-def az_count_per_tier(ctx: Context) -> Iterator[Problem]:
+def az_count_per_tier(ctx: Context) -> Iterator[Finding]:
     n = ctx.network
     if n and ctx.stg_plus and n.az_count < 3:
         yield Problem(
@@ -149,7 +149,7 @@ def az_count_per_tier(ctx: Context) -> Iterator[Problem]:
 
 
 @rule
-def nat_per_az(ctx: Context) -> Iterator[Problem]:
+def nat_per_az(ctx: Context) -> Iterator[Finding]:
     n = ctx.network
     if n and ctx.stg_plus and n.nat_mode != "per-az":
         yield Problem(
@@ -163,7 +163,7 @@ def nat_per_az(ctx: Context) -> Iterator[Problem]:
 
 
 @rule
-def explicit_zones(ctx: Context) -> Iterator[Problem]:
+def explicit_zones(ctx: Context) -> Iterator[Finding]:
     n = ctx.network
     if not n or n.availability_zones is None:
         return
@@ -179,8 +179,11 @@ def explicit_zones(ctx: Context) -> Iterator[Problem]:
     dupes = sorted(z for z, c in Counter(zones).items() if c > 1)
     if dupes:
         yield Problem(
-            _k("network.availabilityZones"), zones, f"zones listed twice: {', '.join(dupes)}",
-            "distinct zone names", "remove the repeated zones",
+            _k("network.availabilityZones"),
+            zones,
+            f"zones listed twice: {', '.join(dupes)}",
+            "distinct zone names",
+            "remove the repeated zones",
         )
     if ctx.region:
         foreign = [z for z in zones if not (z.startswith(ctx.region) and len(z) == len(ctx.region) + 1)]
@@ -195,19 +198,23 @@ def explicit_zones(ctx: Context) -> Iterator[Problem]:
 
 
 @rule
-def vpc_cidr(ctx: Context) -> Iterator[Problem]:
+def vpc_cidr(ctx: Context) -> Iterator[Finding]:
     n = ctx.network
     if not n:
         return
     if not any(n.cidr.subnet_of(r) for r in PRIVATE_RANGES):  # type: ignore[arg-type]
         yield Problem(
-            _k("network.cidr"), str(n.cidr), "the VPC range is not private (RFC 1918)",
+            _k("network.cidr"),
+            str(n.cidr),
+            "the VPC range is not private (RFC 1918)",
             "a subnet of 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
             "choose a private range, e.g. 10.40.0.0/16",
         )
     if not 16 <= n.cidr.prefixlen <= 20:
         yield Problem(
-            _k("network.cidr"), str(n.cidr), f"a /{n.cidr.prefixlen} VPC is outside the sizes Groundwork lays out",
+            _k("network.cidr"),
+            str(n.cidr),
+            f"a /{n.cidr.prefixlen} VPC is outside the sizes Groundwork lays out",
             "a /16 to /20 network (AWS allows /16 at most)",
             "use a /16 (recommended: pods take VPC addresses) up to a /20",
         )
@@ -217,7 +224,8 @@ def vpc_cidr(ctx: Context) -> Iterator[Problem]:
         yield Problem(
             _k("network.privateSubnetPrefix"),
             prefixes["private"],
-            f"a /{prefixes['private']} private subnet has too few addresses for pods (the VPC CNI gives each pod a VPC IP)",
+            f"a /{prefixes['private']} private subnet has too few addresses for pods "
+            "(the VPC CNI gives each pod a VPC IP)",
             "a prefix of 22 or less (at least 1,024 addresses per AZ)",
             "use a larger VPC CIDR or set groundwork:network.privateSubnetPrefix to 22 or less",
         )
@@ -225,7 +233,9 @@ def vpc_cidr(ctx: Context) -> Iterator[Problem]:
         layout(n.cidr, n.az_count, prefixes)
     except LayoutError as exc:
         yield Problem(
-            _k("network.cidr"), str(n.cidr), f"the subnets do not fit: {exc}",
+            _k("network.cidr"),
+            str(n.cidr),
+            f"the subnets do not fit: {exc}",
             "a VPC CIDR large enough for azCount x (private + public + database) subnets",
             "use a larger VPC CIDR, fewer AZs, or smaller *SubnetPrefix values",
         )
@@ -237,7 +247,7 @@ def vpc_cidr(ctx: Context) -> Iterator[Problem]:
 
 
 @rule
-def kubernetes_version(ctx: Context) -> Iterator[Problem]:
+def kubernetes_version(ctx: Context) -> Iterator[Finding]:
     c = ctx.cluster
     if not c:
         return
@@ -252,7 +262,9 @@ def kubernetes_version(ctx: Context) -> Iterator[Problem]:
             else "is not released on EKS yet"
         )
         yield Problem(
-            _k("cluster.version"), c.version, f"Kubernetes {c.version} {why}",
+            _k("cluster.version"),
+            c.version,
+            f"Kubernetes {c.version} {why}",
             f"a version in standard support on {ctx.today}: {', '.join(supported) or 'none known'}",
             f"set groundwork:cluster.version to {supported[-1] if supported else 'a supported version'} "
             "(upgrade one minor version at a time)",
@@ -261,8 +273,11 @@ def kubernetes_version(ctx: Context) -> Iterator[Problem]:
         return
     if c.version not in catalog.EKS_ADDON_VERSIONS:
         yield Problem(
-            _k("cluster.version"), c.version, "no EKS add-on versions are pinned for this Kubernetes version",
-            ", ".join(catalog.EKS_ADDON_VERSIONS), "pin the add-ons in groundwork/catalog.py first",
+            _k("cluster.version"),
+            c.version,
+            "no EKS add-on versions are pinned for this Kubernetes version",
+            ", ".join(catalog.EKS_ADDON_VERSIONS),
+            "pin the add-ons in groundwork/catalog.py first",
             "EKS-01",
         )
     days_left = (release.end_of_standard_support - ctx.today).days
@@ -277,13 +292,15 @@ def kubernetes_version(ctx: Context) -> Iterator[Problem]:
 
 
 @rule
-def endpoint_access(ctx: Context) -> Iterator[Problem]:
+def endpoint_access(ctx: Context) -> Iterator[Finding]:
     c = ctx.cluster
     if not c:
         return
     if c.endpoint_public_access and ctx.prod:
         yield Problem(
-            _k("cluster.endpointPublicAccess"), True, "prod has no public Kubernetes API endpoint",
+            _k("cluster.endpointPublicAccess"),
+            True,
+            "prod has no public Kubernetes API endpoint",
             "false in prod (reach the API through the VPC: VPN, bastion or CI runners in the VPC)",
             f"set groundwork:cluster.endpointPublicAccess to false in {ctx.source}",
             "EKS-04",
@@ -291,7 +308,9 @@ def endpoint_access(ctx: Context) -> Iterator[Problem]:
     if c.endpoint_public_access:
         if not c.public_access_cidrs:
             yield Problem(
-                _k("cluster.publicAccessCidrs"), [], "a public endpoint must be restricted to known CIDRs",
+                _k("cluster.publicAccessCidrs"),
+                [],
+                "a public endpoint must be restricted to known CIDRs",
                 "one or more office/VPN/CI CIDRs, never 0.0.0.0/0",
                 "list the CIDRs that may reach the API, or set endpointPublicAccess to false",
                 "EKS-04",
@@ -299,19 +318,25 @@ def endpoint_access(ctx: Context) -> Iterator[Problem]:
         for i, cidr in enumerate(c.public_access_cidrs):
             if cidr.prefixlen == 0:
                 yield Problem(
-                    _k(f"cluster.publicAccessCidrs[{i}]"), str(cidr), "the whole internet may not reach the API",
-                    "specific CIDRs (office, VPN, CI egress)", "replace 0.0.0.0/0 with the CIDRs that need access",
+                    _k(f"cluster.publicAccessCidrs[{i}]"),
+                    str(cidr),
+                    "the whole internet may not reach the API",
+                    "specific CIDRs (office, VPN, CI egress)",
+                    "replace 0.0.0.0/0 with the CIDRs that need access",
                     "EKS-04",
                 )
             elif any(cidr.subnet_of(r) for r in VPC_RANGES):  # type: ignore[arg-type]
                 yield Problem(
-                    _k(f"cluster.publicAccessCidrs[{i}]"), str(cidr),
+                    _k(f"cluster.publicAccessCidrs[{i}]"),
+                    str(cidr),
                     "a VPC-internal range cannot reach a public endpoint (those clients use the private endpoint)",
-                    "public CIDRs (not RFC 1918 or 100.64.0.0/10)", "remove it; clients inside the VPC already use the private endpoint",
+                    "public CIDRs (not RFC 1918 or 100.64.0.0/10)",
+                    "remove it; clients inside the VPC already use the private endpoint",
                 )
     elif c.public_access_cidrs:
         yield Problem(
-            _k("cluster.publicAccessCidrs"), [str(x) for x in c.public_access_cidrs],
+            _k("cluster.publicAccessCidrs"),
+            [str(x) for x in c.public_access_cidrs],
             "CIDRs are set but the public endpoint is off, so they have no effect",
             "an empty list when endpointPublicAccess is false",
             "remove publicAccessCidrs, or set endpointPublicAccess to true (not in prod)",
@@ -319,25 +344,31 @@ def endpoint_access(ctx: Context) -> Iterator[Problem]:
 
 
 @rule
-def service_cidr(ctx: Context) -> Iterator[Problem]:
+def service_cidr(ctx: Context) -> Iterator[Finding]:
     c, n = ctx.cluster, ctx.network
     if not c:
         return
     s = c.service_cidr
     if not any(s.subnet_of(r) for r in PRIVATE_RANGES) or not 12 <= s.prefixlen <= 24:  # type: ignore[arg-type]
         yield Problem(
-            _k("cluster.serviceCidr"), str(s), "EKS accepts a service range only inside RFC 1918, /12 to /24",
-            "a /12../24 within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16", "use e.g. 172.20.0.0/16",
+            _k("cluster.serviceCidr"),
+            str(s),
+            "EKS accepts a service range only inside RFC 1918, /12 to /24",
+            "a /12../24 within 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16",
+            "use e.g. 172.20.0.0/16",
         )
     if n and ctx.real("groundwork:network.cidr") and s.overlaps(n.cidr):
         yield Problem(
-            _k("cluster.serviceCidr"), str(s), f"overlaps the VPC CIDR {n.cidr}",
-            "a range outside the VPC CIDR", "use a range outside the VPC, e.g. 172.20.0.0/16",
+            _k("cluster.serviceCidr"),
+            str(s),
+            f"overlaps the VPC CIDR {n.cidr}",
+            "a range outside the VPC CIDR",
+            "use a range outside the VPC, e.g. 172.20.0.0/16",
         )
 
 
 @rule
-def node_groups(ctx: Context) -> Iterator[Problem]:
+def node_groups(ctx: Context) -> Iterator[Finding]:
     c = ctx.cluster
     if not c:
         return
@@ -345,63 +376,84 @@ def node_groups(ctx: Context) -> Iterator[Problem]:
     for name, count in names.items():
         if count > 1:
             yield Problem(
-                _k("cluster.nodeGroups"), name, f"node group name {name!r} is used {count} times",
-                "unique names", "rename one of the node groups",
+                _k("cluster.nodeGroups"),
+                name,
+                f"node group name {name!r} is used {count} times",
+                "unique names",
+                "rename one of the node groups",
             )
     if sum(g.min_size for g in c.node_groups) < 1:
         yield Problem(
-            _k("cluster.nodeGroups"), [g.min_size for g in c.node_groups],
+            _k("cluster.nodeGroups"),
+            [g.min_size for g in c.node_groups],
             "no node group keeps a node, so CoreDNS and the add-ons have nowhere to run",
-            "minSize of at least 1 in one node group", "raise minSize of the general node group",
+            "minSize of at least 1 in one node group",
+            "raise minSize of the general node group",
         )
     for i, g in enumerate(c.node_groups):
         key = _k(f"cluster.nodeGroups[{i}]")
         arches = sorted({catalog.INSTANCE_TYPES[t].arch for t in g.instance_types})
         if len(arches) > 1:
             yield Problem(
-                f"{key}.instanceTypes", g.instance_types, "mixes x86_64 and arm64 types; one AMI serves one architecture",
-                "instance types of one architecture", "split them into two node groups (one per architecture)",
+                f"{key}.instanceTypes",
+                g.instance_types,
+                "mixes x86_64 and arm64 types; one AMI serves one architecture",
+                "instance types of one architecture",
+                "split them into two node groups (one per architecture)",
             )
         if not g.min_size <= g.desired_size <= g.max_size:
             yield Problem(
-                f"{key}.desiredSize", {"minSize": g.min_size, "desiredSize": g.desired_size, "maxSize": g.max_size},
+                f"{key}.desiredSize",
+                {"minSize": g.min_size, "desiredSize": g.desired_size, "maxSize": g.max_size},
                 "sizes must satisfy minSize <= desiredSize <= maxSize",
-                "minSize <= desiredSize <= maxSize", "adjust the three sizes of this node group",
+                "minSize <= desiredSize <= maxSize",
+                "adjust the three sizes of this node group",
                 "EKS-06",
             )
         if g.max_size < 2 * g.desired_size:
             yield Problem(
-                f"{key}.maxSize", g.max_size,
+                f"{key}.maxSize",
+                g.max_size,
                 f"maxSize leaves no room to surge or scale (needs at least 2 x desiredSize = {2 * g.desired_size})",
-                f">= {2 * g.desired_size}", f"set maxSize to {2 * g.desired_size} or more",
+                f">= {2 * g.desired_size}",
+                f"set maxSize to {2 * g.desired_size} or more",
                 "EKS-06",
             )
         if ctx.stg_plus and g.min_size < 2:
             yield Problem(
-                f"{key}.minSize", g.min_size, f"{ctx.environment} keeps at least 2 nodes per node group",
-                ">= 2 in staging and prod", "set minSize (and desiredSize) to 2 or more",
+                f"{key}.minSize",
+                g.min_size,
+                f"{ctx.environment} keeps at least 2 nodes per node group",
+                ">= 2 in staging and prod",
+                "set minSize (and desiredSize) to 2 or more",
                 "EKS-06",
             )
 
 
 @rule
-def cluster_deletion_protection(ctx: Context) -> Iterator[Problem]:
+def cluster_deletion_protection(ctx: Context) -> Iterator[Finding]:
     c = ctx.cluster
     if c and ctx.prod and not c.deletion_protection:
         yield Problem(
-            _k("cluster.deletionProtection"), False, "the prod cluster must have deletion protection",
-            "true in prod", f"set groundwork:cluster.deletionProtection to true in {ctx.source}",
+            _k("cluster.deletionProtection"),
+            False,
+            "the prod cluster must have deletion protection",
+            "true in prod",
+            f"set groundwork:cluster.deletionProtection to true in {ctx.source}",
             "EKS-09",
         )
 
 
 @rule
-def protect_in_prod(ctx: Context) -> Iterator[Problem]:
+def protect_in_prod(ctx: Context) -> Iterator[Finding]:
     if ctx.prod and ctx.protect is False:
         yield Problem(
-            _k("protect"), False, "prod's stateful resources (KMS keys, cluster, databases, caches, backup buckets) "
+            _k("protect"),
+            False,
+            "prod's stateful resources (KMS keys, cluster, databases, caches, backup buckets) "
             "must be protected from deletion and replacement",
-            "true in prod", f"remove groundwork:protect from {ctx.source} (it defaults to true)",
+            "true in prod",
+            f"remove groundwork:protect from {ctx.source} (it defaults to true)",
             "GOV-02",
         )
 
@@ -412,62 +464,82 @@ def protect_in_prod(ctx: Context) -> Iterator[Problem]:
 
 
 @rule
-def services(ctx: Context) -> Iterator[Problem]:
+def services(ctx: Context) -> Iterator[Finding]:
     if ctx.services is None:
         return
     for name, count in Counter(s.name for s in ctx.services).items():
         if count > 1:
             yield Problem(
-                _k("services"), name, f"service {name!r} is listed {count} times",
-                "unique service names", "remove or rename the duplicate entry",
+                _k("services"),
+                name,
+                f"service {name!r} is listed {count} times",
+                "unique service names",
+                "remove or rename the duplicate entry",
             )
     for i, s in enumerate(ctx.services):
         if s.team in RESERVED_NAMESPACES or s.team.startswith("kube-"):
             yield Problem(
-                _k(f"services[{i}].team"), s.team, "services never share the default or a platform namespace",
-                f"a team name other than {', '.join(RESERVED_NAMESPACES)}", "use the owning team's name, e.g. orders",
+                _k(f"services[{i}].team"),
+                s.team,
+                "services never share the default or a platform namespace",
+                f"a team name other than {', '.join(RESERVED_NAMESPACES)}",
+                "use the owning team's name, e.g. orders",
                 "K8S-01",
             )
 
 
 @rule
-def tags(ctx: Context) -> Iterator[Problem]:
+def tags(ctx: Context) -> Iterator[Finding]:
     from groundwork.settings.model import RESERVED_TAGS
 
     for key, value in (ctx.tags or {}).items():
         if key in (*RESERVED_TAGS, "Stack"):
             yield Problem(
-                _k(f"tags.{key}"), value, f"{key} is set by Groundwork from the stack (GOV-01)",
-                "any other tag key", f"remove it; set owner/costCenter/environment instead of tags.{key}",
+                _k(f"tags.{key}"),
+                value,
+                f"{key} is set by Groundwork from the stack (GOV-01)",
+                "any other tag key",
+                f"remove it; set owner/costCenter/environment instead of tags.{key}",
                 "GOV-01",
             )
         elif key.lower().startswith("aws:") or len(key) > 128 or len(value) > 256:
             yield Problem(
-                _k(f"tags.{key}"), value, "AWS rejects this tag (reserved aws: prefix or too long)",
-                "keys up to 128 and values up to 256 characters, not starting with aws:", "shorten or rename the tag",
+                _k(f"tags.{key}"),
+                value,
+                "AWS rejects this tag (reserved aws: prefix or too long)",
+                "keys up to 128 and values up to 256 characters, not starting with aws:",
+                "shorten or rename the tag",
             )
 
 
 @rule
-def exemptions(ctx: Context) -> Iterator[Problem]:
+def exemptions(ctx: Context) -> Iterator[Finding]:
     from groundwork.controls import CONTROLS, applies
 
     for control, count in Counter(e.control for e in ctx.exemptions).items():
         if count > 1:
             yield Problem(
-                _k("exemptions"), control, f"{control} is exempted {count} times",
-                "one exemption per control", "merge the reasons into one entry",
+                _k("exemptions"),
+                control,
+                f"{control} is exempted {count} times",
+                "one exemption per control",
+                "merge the reasons into one entry",
             )
     for i, e in enumerate(ctx.exemptions):
         if e.control not in CONTROLS:
             yield Problem(
-                _k(f"exemptions[{i}].control"), e.control, "no such control in the catalogue",
-                "a control ID from docs/controls.md, e.g. NET-01", "correct the control ID",
+                _k(f"exemptions[{i}].control"),
+                e.control,
+                "no such control in the catalogue",
+                "a control ID from docs/controls.md, e.g. NET-01",
+                "correct the control ID",
             )
             continue
         if e.expires is not None and e.expires < ctx.today:
             yield Problem(
-                _k(f"exemptions[{i}].expires"), str(e.expires), f"the exemption for {e.control} expired",
+                _k(f"exemptions[{i}].expires"),
+                str(e.expires),
+                f"the exemption for {e.control} expired",
                 f"a date on or after {ctx.today}, or no expiry",
                 "meet the control, or renew the exemption with a new reason and date",
             )

@@ -1,0 +1,83 @@
+"""Shared fixtures: the repository, ../shared, and offline plans of the real stacks."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from groundwork.plan import Graph, StackConfig, load_stack_config, run_program
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("GROUNDWORK_SHARED", ROOT.parent / "shared")).resolve()
+STACKS = ("dev", "staging", "prod")
+
+_cache: dict[Any, Graph] = {}
+
+
+def stack_config(stack: str, **overrides: Any) -> StackConfig:
+    """The stack's config as the CLI would pass it, with keys replaced (values given as Python data).
+
+    A value of None removes the key.
+    """
+    cfg = load_stack_config(ROOT, stack)
+    for key, value in overrides.items():
+        full = key if ":" in key else f"groundwork:{key}"
+        if value is None:
+            cfg.config.pop(full, None)
+        else:
+            cfg.config[full] = value if isinstance(value, str) else json.dumps(value)
+    return cfg
+
+
+def plan(stack: str, **overrides: Any) -> Graph:
+    key = (stack, json.dumps(overrides, sort_keys=True, default=str))
+    if key not in _cache:
+        _cache[key] = run_program(stack_config(stack, **overrides))
+    return _cache[key]
+
+
+def section(stack: str, name: str) -> dict[str, Any]:
+    """A structured setting of a stack file, as a dict to modify in a test."""
+    return json.loads(load_stack_config(ROOT, stack).config[f"groundwork:{name}"])
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.exists():
+        pytest.fail(f"../shared not found at {SHARED}; set GROUNDWORK_SHARED")
+    return SHARED
+
+
+@pytest.fixture(params=STACKS)
+def any_stack(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def graph_of() -> Callable[..., Graph]:
+    return plan
+
+
+@pytest.fixture(scope="session")
+def prod() -> Graph:
+    return plan("prod")
+
+
+@pytest.fixture(scope="session")
+def staging() -> Graph:
+    return plan("staging")
+
+
+@pytest.fixture(scope="session")
+def dev() -> Graph:
+    return plan("dev")

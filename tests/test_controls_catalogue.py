@@ -1,0 +1,46 @@
+"""The controls table the program and the pack share matches ../shared/controls.md."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from groundwork.controls import CONTROLS, applies
+
+ROW = re.compile(r"^\| ([A-Z0-9]+-\d\d) \| (.+?) \| (.+?) \| .*? \| (.*?) \| (.*?) \|\s*$")
+
+
+def catalogue(shared: Path) -> dict[str, tuple[str, str, tuple[str, ...], str]]:
+    rows = {}
+    for line in (shared / "controls.md").read_text(encoding="utf-8").splitlines():
+        m = ROW.match(line)
+        if m:
+            cid, title, tier, where, anchors = m.groups()
+            rows[cid] = (title, tier, tuple(where.split()), anchors)
+    return rows
+
+
+def test_table_matches_the_catalogue(shared: Path) -> None:
+    rows = catalogue(shared)
+    assert len(rows) == 79
+    assert set(CONTROLS) == set(rows)
+    for cid, (title, tier, where, anchors) in rows.items():
+        c = CONTROLS[cid]
+        assert (c.title, c.tier_note, c.where, c.anchors) == (title, tier, where, anchors), cid
+        assert c.tier == tier.split("/")[0].strip()
+
+
+def test_controls_sit_in_their_catalogue_section(shared: Path) -> None:
+    area = None
+    for line in (shared / "controls.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            area = line[3:].rsplit(" (", 1)[0]
+        m = ROW.match(line)
+        if m:
+            assert CONTROLS[m.group(1)].area == area, m.group(1)
+
+
+def test_tiers() -> None:
+    assert [applies("stg+", e) for e in ("dev", "staging", "prod")] == [False, True, True]
+    assert [applies("prod", e) for e in ("dev", "staging", "prod")] == [False, False, True]
+    assert all(applies("all", e) for e in ("dev", "staging", "prod"))

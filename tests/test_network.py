@@ -1,0 +1,157 @@
+"""The Network component as the offline plan records it (NET-01..09)."""
+
+from __future__ import annotations
+
+import json
+from ipaddress import ip_network
+
+import pytest
+
+from groundwork.plan import PlanFailed
+from groundwork.plan.graph import Graph
+from tests.conftest import section
+from tests.helpers import by_name, deps
+
+SUBNET = "aws:ec2/subnet:Subnet"
+NAT = "aws:ec2/natGateway:NatGateway"
+ROUTE = "aws:ec2/route:Route"
+
+
+def subnets(graph: Graph, tier: str) -> list:
+    return sorted(
+        (r for r in graph.of_type(SUBNET) if r.props["tags"]["groundwork.io/tier"] == tier), key=lambda r: r.name
+    )
+
+
+def test_prod_spans_three_azs_with_three_tiers(prod: Graph) -> None:
+    for tier in ("public", "private", "database"):
+        tier_subnets = subnets(prod, tier)
+        assert len(tier_subnets) == 3
+        assert sorted(s.props["availabilityZone"] for s in tier_subnets) == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    vpc = prod.one("aws:ec2/vpc:Vpc")
+    assert vpc.props["cidrBlock"] == "10.30.0.0/16"
+    assert [s.props["cidrBlock"] for s in subnets(prod, "private")] == [
+        "10.30.0.0/19",
+        "10.30.32.0/19",
+        "10.30.64.0/19",
+    ]
+    for s in prod.of_type(SUBNET):
+        assert s.props["mapPublicIpOnLaunch"] is False  # NET-07
+        assert deps(s, "vpcId") == [vpc.urn]
+
+
+def test_load_balancer_discovery_tags(prod: Graph) -> None:
+    assert all(s.props["tags"]["kubernetes.io/role/elb"] == "1" for s in subnets(prod, "public"))
+    assert all(s.props["tags"]["kubernetes.io/role/internal-elb"] == "1" for s in subnets(prod, "private"))
+    assert all("kubernetes.io/role/elb" not in s.props["tags"] for s in subnets(prod, "database"))
+
+
+def test_one_nat_per_az_and_each_private_route_uses_its_own_az(prod: Graph) -> None:
+    nats = by_name(prod, NAT)
+    assert len(nats) == 3
+    public = {s.urn: s.props["availabilityZone"] for s in subnets(prod, "public")}
+    nat_az = {n.urn: public[deps(n, "subnetId")[0]] for n in nats.values()}
+    assert sorted(nat_az.values()) == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    routes = by_name(prod, ROUTE)
+    assoc = by_name(prod, "aws:ec2/routeTableAssociation:RouteTableAssociation")
+    for i, private in enumerate(subnets(prod, "private")):
+        route = routes[f"network-private-default-{i}"]
+        table = deps(route, "routeTableId")[0]
+        association = assoc[f"network-private-{i}"]
+        assert deps(association, "routeTableId") == [table] and deps(association, "subnetId") == [private.urn]
+        assert nat_az[deps(route, "natGatewayId")[0]] == private.props["availabilityZone"]
+
+
+def test_dev_uses_a_single_nat_gateway(dev: Graph) -> None:
+    nats = dev.of_type(NAT)
+    assert len(nats) == 1
+    targets = {deps(r, "natGatewayId")[0] for r in dev.of_type(ROUTE) if r.name.startswith("network-private-default")}
+    assert targets == {nats[0].urn}
+    assert len(subnets(dev, "private")) == 2
+
+
+def test_database_tier_has_no_internet_route(prod: Graph) -> None:
+    db_table = by_name(prod, "aws:ec2/routeTable:RouteTable")["network-database-rt"]
+    assert not [r for r in prod.of_type(ROUTE) if deps(r, "routeTableId") == [db_table.urn]]
+
+
+def test_database_acl_admits_only_db_ports_from_private_subnets(prod: Graph) -> None:
+    acl = prod.one("aws:ec2/networkAcl:NetworkAcl")
+    private = {s.props["cidrBlock"] for s in subnets(prod, "private")}
+    database = {s.props["cidrBlock"] for s in subnets(prod, "database")}
+    for rule in acl.props["ingress"]:
+        if rule["cidrBlock"] in private:
+            assert rule["protocol"] == "tcp" and rule["fromPort"] == rule["toPort"] and rule["fromPort"] in (5432, 6379)
+        else:
+            assert rule["cidrBlock"] in database
+    assert sorted(deps(acl, "subnetIds")) == sorted(s.urn for s in subnets(prod, "database"))
+
+
+def test_default_security_group_is_emptied(prod: Graph) -> None:
+    sg = prod.one("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    assert sg.props["ingress"] == [] and sg.props["egress"] == []  # NET-04
+
+
+def test_flow_logs_go_to_an_encrypted_retained_group(prod: Graph) -> None:
+    flow = prod.one("aws:ec2/flowLog:FlowLog")
+    group = by_name(prod, "aws:cloudwatch/logGroup:LogGroup")["network-flow-logs"]
+    assert flow.props["trafficType"] == "ALL"
+    assert deps(flow, "logDestination") == [group.urn]
+    assert group.props["retentionInDays"] == 365
+    logs_key = by_name(prod, "aws:kms/key:Key")["keys-logs"]
+    assert deps(group, "kmsKeyId") == [logs_key.urn]
+    role_policy = by_name(prod, "aws:iam/rolePolicy:RolePolicy")["network-flow-logs"]
+    statement = json.loads(role_policy.props["policy"])["Statement"][0]
+    assert statement["Resource"][0] == group.outputs["arn"]
+
+
+def test_s3_gateway_endpoint_on_private_and_database_tables(prod: Graph) -> None:
+    s3 = by_name(prod, "aws:ec2/vpcEndpoint:VpcEndpoint")["network-s3"]
+    assert s3.props["serviceName"] == "com.amazonaws.eu-west-1.s3" and s3.props["vpcEndpointType"] == "Gateway"
+    tables = by_name(prod, "aws:ec2/routeTable:RouteTable")
+    expected = {tables[f"network-private-rt-{i}"].urn for i in range(3)} | {tables["network-database-rt"].urn}
+    assert set(deps(s3, "routeTableIds")) == expected
+
+
+def test_interface_endpoints_follow_settings(prod: Graph, dev: Graph) -> None:
+    wanted = section("prod", "network")["interfaceEndpoints"]
+    endpoints = [
+        r for r in prod.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if r.props["vpcEndpointType"] == "Interface"
+    ]
+    assert sorted(e.props["serviceName"].removeprefix("com.amazonaws.eu-west-1.") for e in endpoints) == sorted(wanted)
+    sg = by_name(prod, "aws:ec2/securityGroup:SecurityGroup")["network-endpoints"]
+    assert sg.props["ingress"] == [
+        {
+            "cidrBlocks": ["10.30.0.0/16"],
+            "description": "HTTPS from the VPC",
+            "fromPort": 443,
+            "protocol": "tcp",
+            "toPort": 443,
+        }
+    ]
+    assert all(e.props["privateDnsEnabled"] for e in endpoints)
+    assert not [r for r in dev.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if r.props["vpcEndpointType"] == "Interface"]
+
+
+def test_database_subnet_group_uses_the_isolated_subnets(prod: Graph) -> None:
+    group = prod.one("aws:rds/subnetGroup:SubnetGroup")
+    assert group.props["name"] == "groundwork-prod-database"
+    assert sorted(deps(group, "subnetIds")) == sorted(s.urn for s in subnets(prod, "database"))
+    assert prod.outputs["databaseSubnetGroupName"] == "groundwork-prod-database"
+
+
+def test_subnets_match_a_changed_cidr(graph_of) -> None:
+    net = section("staging", "network")
+    net.update(cidr="10.99.0.0/17", azCount=4)
+    g = graph_of("staging", network=net, **{"aws:region": "us-east-1"})
+    blocks = [ip_network(s.props["cidrBlock"]) for s in g.of_type(SUBNET)]
+    assert len(blocks) == 12 and all(b.subnet_of(ip_network("10.99.0.0/17")) for b in blocks)
+    assert sorted({s.props["availabilityZone"] for s in g.of_type(SUBNET)}) == [f"us-east-1{x}" for x in "abcd"]
+    assert len(g.of_type(NAT)) == 4
+
+
+def test_more_azs_than_the_region_has_is_a_clear_error(graph_of) -> None:
+    net = section("staging", "network")
+    net.update(azCount=4)
+    with pytest.raises(PlanFailed, match=r"asks for 4\+ availability zones but eu-west-1 offers 3"):
+        graph_of("staging", network=net)

@@ -1,0 +1,309 @@
+"""Typed stack settings: defaults, per-tier rules, and bad settings reported all at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from groundwork.settings import Problem, SettingsError, StackSettings, load_settings
+from groundwork.settings.errors import MISSING
+from tests.conftest import section, stack_config
+
+TODAY = dt.date(2026, 11, 21)
+
+
+def load(stack: str, today: dt.date = TODAY, **overrides: Any) -> StackSettings:
+    cfg = stack_config(stack, **overrides)
+    return load_settings(cfg.config, project="groundwork", stack=stack, today=today)
+
+
+def problems(stack: str, today: dt.date = TODAY, **overrides: Any) -> list[Problem]:
+    with pytest.raises(SettingsError) as info:
+        load(stack, today, **overrides)
+    return info.value.problems
+
+
+def only(stack: str, key: str, **overrides: Any) -> Problem:
+    found = problems(stack, **overrides)
+    assert [p.key for p in found] == [key], [p.render() for p in found]
+    return found[0]
+
+
+def with_(stack: str, name: str, **changes: Any) -> dict[str, Any]:
+    data = section(stack, name)
+    data.update(changes)
+    return data
+
+
+def node_group(stack: str, **changes: Any) -> dict[str, Any]:
+    cluster = section(stack, "cluster")
+    cluster["nodeGroups"][0].update(changes)
+    return cluster
+
+
+# ---------------------------------------------------------------------------------------------
+# The three real stacks
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_real_stack_files_validate(stack: str) -> None:
+    s = load(stack)
+    assert s.environment == stack
+    assert s.name_prefix == f"groundwork-{stack}"
+    assert s.warnings == ()
+
+
+def test_defaults_are_the_secure_choices() -> None:
+    prod = load("prod")
+    assert prod.network.nat_mode == "per-az"
+    assert prod.network.az_count == 3
+    assert prod.cluster.endpoint_public_access is False
+    assert prod.cluster.deletion_protection is True
+    assert prod.protect is True
+    assert prod.cluster.node_groups[0].imds_hop_limit == 1
+    assert prod.cluster.node_groups[0].capacity_type == "ON_DEMAND"
+
+
+def test_dev_relaxations_are_written_in_its_stack_file() -> None:
+    dev = load("dev")
+    assert (dev.network.az_count, dev.network.nat_mode) == (2, "single")
+    assert dev.cluster.endpoint_public_access is True
+    assert dev.protect is False and dev.cluster.deletion_protection is False
+
+
+def test_derived_subnet_prefixes_follow_the_vpc_size() -> None:
+    s = load("prod", network={"cidr": "10.30.0.0/18"})
+    assert s.network.prefixes == {"private": 21, "public": 24, "database": 26}
+
+
+def test_base_tags_carry_the_five_mandatory_tags() -> None:
+    tags = load("prod", tags={"Team": "platform"}).base_tags
+    assert tags["Environment"] == "prod" and tags["Project"] == "groundwork" and tags["ManagedBy"] == "pulumi"
+    assert tags["Owner"] == "platform-team" and tags["CostCenter"] == "platform" and tags["Team"] == "platform"
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad settings: one per test, each with key path, value, allowed and fix
+# ---------------------------------------------------------------------------------------------
+
+
+def test_missing_environment() -> None:
+    p = only("dev", "groundwork:environment", environment=None)
+    assert p.value is MISSING and "missing" in p.message
+    assert "dev" in p.allowed and "prod" in p.allowed
+    assert "add groundwork:environment" in p.fix
+
+
+def test_unknown_environment_value() -> None:
+    p = only("dev", "groundwork:environment", environment="production")
+    assert p.value == "production"
+    assert p.allowed == "'dev', 'staging' or 'prod'"
+    assert "see `groundwork:environment` in docs/settings.md" in p.fix
+
+
+def test_staging_needs_three_azs() -> None:
+    p = only("staging", "groundwork:network.azCount", network=with_("staging", "network", azCount=2))
+    assert (p.value, p.control) == (2, "NET-01")
+    assert "3" in p.allowed and "azCount to 3" in p.fix
+
+
+def test_staging_needs_a_nat_gateway_per_az() -> None:
+    p = only("staging", "groundwork:network.natMode", network=with_("staging", "network", natMode="single"))
+    assert (p.value, p.control) == ("single", "NET-02")
+
+
+def test_prod_has_no_public_api_endpoint() -> None:
+    cluster = with_("prod", "cluster", endpointPublicAccess=True, publicAccessCidrs=["198.51.100.0/24"])
+    p = only("prod", "groundwork:cluster.endpointPublicAccess", cluster=cluster)
+    assert (p.value, p.control) == (True, "EKS-04")
+
+
+def test_public_endpoint_never_allows_the_internet() -> None:
+    cluster = with_("dev", "cluster", publicAccessCidrs=["0.0.0.0/0"])
+    p = only("dev", "groundwork:cluster.publicAccessCidrs[0]", cluster=cluster)
+    assert (p.value, p.control) == ("0.0.0.0/0", "EKS-04")
+
+
+def test_public_endpoint_needs_cidrs() -> None:
+    p = only("dev", "groundwork:cluster.publicAccessCidrs", cluster=with_("dev", "cluster", publicAccessCidrs=[]))
+    assert p.control == "EKS-04" and "never 0.0.0.0/0" in p.allowed
+
+
+def test_node_sizes_must_be_ordered() -> None:
+    found = problems("dev", cluster=node_group("dev", minSize=3, desiredSize=2, maxSize=6))
+    assert [p.key for p in found] == ["groundwork:cluster.nodeGroups[0].desiredSize"]
+    assert found[0].value == {"minSize": 3, "desiredSize": 2, "maxSize": 6}
+    assert found[0].allowed == "minSize <= desiredSize <= maxSize"
+
+
+def test_max_size_leaves_room_to_scale() -> None:
+    p = only("prod", "groundwork:cluster.nodeGroups[0].maxSize", cluster=node_group("prod", maxSize=4))
+    assert (p.value, p.control, p.allowed) == (4, "EKS-06", ">= 6")
+
+
+def test_staging_keeps_two_nodes() -> None:
+    p = only("staging", "groundwork:cluster.nodeGroups[0].minSize", cluster=node_group("staging", minSize=1))
+    assert (p.value, p.control) == (1, "EKS-06")
+
+
+def test_cidr_with_host_bits_is_refused() -> None:
+    p = only("prod", "groundwork:network.cidr", network=with_("prod", "network", cidr="10.30.0.1/16"))
+    assert p.value == "10.30.0.1/16" and "no host bits" in p.allowed
+
+
+def test_vpc_too_small_for_the_subnets() -> None:
+    found = problems("prod", network=with_("prod", "network", cidr="10.30.0.0/22"))
+    assert {p.key for p in found} == {"groundwork:network.cidr"}
+    assert "/16 to /20" in found[0].allowed
+
+
+def test_subnets_that_do_not_fit_are_explained() -> None:
+    network = with_("prod", "network", cidr="10.30.0.0/20", privateSubnetPrefix=21)
+    p = only("prod", "groundwork:network.cidr", network=network)
+    assert "do not fit" in p.message and "need" in p.message
+
+
+def test_private_subnets_must_hold_pods() -> None:
+    network = with_("prod", "network", privateSubnetPrefix=24)
+    p = only("prod", "groundwork:network.privateSubnetPrefix", network=network)
+    assert p.value == 24 and "22 or less" in p.allowed
+
+
+def test_service_cidr_must_not_overlap_the_vpc() -> None:
+    p = only("prod", "groundwork:cluster.serviceCidr", cluster=with_("prod", "cluster", serviceCidr="10.30.128.0/20"))
+    assert "overlaps the VPC CIDR 10.30.0.0/16" in p.message
+
+
+def test_kubernetes_version_out_of_standard_support() -> None:
+    p = only("prod", "groundwork:cluster.version", cluster=with_("prod", "cluster", version="1.33"))
+    assert p.control == "EKS-01" and "2026-07-29" in p.message
+    assert "1.34" in p.allowed and "1.35" in p.allowed and "1.33" not in p.allowed
+
+
+def test_unknown_instance_type_lists_the_offered_ones() -> None:
+    p = only(
+        "prod",
+        "groundwork:cluster.nodeGroups[0].instanceTypes[0]",
+        cluster=node_group("prod", instanceTypes=["m5.huge"]),
+    )
+    assert p.value == "m5.huge" and "m7g.large" in p.allowed and "t3.medium" in p.allowed
+
+
+def test_one_architecture_per_node_group() -> None:
+    p = only(
+        "prod",
+        "groundwork:cluster.nodeGroups[0].instanceTypes",
+        cluster=node_group("prod", instanceTypes=["m7g.large", "m7i.large"]),
+    )
+    assert "x86_64 and arm64" in p.message
+
+
+def test_unknown_keys_are_named_with_the_known_ones() -> None:
+    found = problems("prod", network=with_("prod", "network", natmode="per-az"), **{"groundwork:clusterr": "{}"})
+    by_key = {p.key: p for p in found}
+    assert "natMode" in by_key["groundwork:network.natmode"].allowed
+    assert "cluster" in by_key["groundwork:clusterr"].allowed
+
+
+def test_admins_are_roles_not_users() -> None:
+    cluster = with_("prod", "cluster", adminRoleArns=["arn:aws:iam::333333333333:user/alice"])
+    p = only("prod", "groundwork:cluster.adminRoleArns[0]", cluster=cluster)
+    assert "role" in p.allowed and p.value.endswith("user/alice")
+
+
+def test_prod_cluster_keeps_deletion_protection() -> None:
+    p = only(
+        "prod", "groundwork:cluster.deletionProtection", cluster=with_("prod", "cluster", deletionProtection=False)
+    )
+    assert p.control == "EKS-09"
+
+
+def test_prod_keeps_stateful_resources_protected() -> None:
+    p = only("prod", "groundwork:protect", protect="false")
+    assert p.control == "GOV-02"
+
+
+def test_dr_region_must_be_another_region() -> None:
+    p = only("prod", "groundwork:drRegion", drRegion="eu-west-1")
+    assert p.control == "DR-03"
+
+
+def test_services_stay_out_of_platform_namespaces_and_low_ports() -> None:
+    services = section("prod", "services")
+    services[0] = {"name": "api-gateway", "port": 80, "team": "default"}
+    services.append(dict(services[1]))
+    found = {p.key: p for p in problems("prod", services=services)}
+    assert set(found) == {"groundwork:services[0].port", "groundwork:services"}
+    services[0]["port"] = 3000
+    found = {p.key: p for p in problems("prod", services=services)}
+    assert found["groundwork:services[0].team"].control == "K8S-01"
+    assert "listed 2 times" in found["groundwork:services"].message
+
+
+def test_reserved_tags_cannot_be_overridden() -> None:
+    p = only("prod", "groundwork:tags.Environment", tags={"Environment": "production"})
+    assert p.control == "GOV-01"
+
+
+def test_explicit_zones_must_match_count_and_region() -> None:
+    found = problems("prod", network=with_("prod", "network", availabilityZones=["eu-west-1a", "us-east-1b"]))
+    messages = " | ".join(p.message for p in found)
+    assert "2 zones listed but azCount is 3" in messages and "not zones of eu-west-1: us-east-1b" in messages
+
+
+def test_exemption_needs_a_reason_and_a_known_control() -> None:
+    found = problems("staging", exemptions=[{"control": "NET-99", "reason": "because"}])
+    assert {p.key for p in found} == {"groundwork:exemptions[0].reason"}
+    found = problems("staging", exemptions=[{"control": "NET-99", "reason": "a long enough reason for the test"}])
+    assert [p.key for p in found] == ["groundwork:exemptions[0].control"]
+
+
+def test_expired_exemption_is_refused() -> None:
+    exemption = {"control": "NET-01", "reason": "cost freeze until the new quarter", "expires": "2026-01-31"}
+    found = problems("staging", exemptions=[exemption], network=with_("staging", "network", azCount=2))
+    assert {p.key for p in found} == {"groundwork:exemptions[0].expires", "groundwork:network.azCount"}
+
+
+# ---------------------------------------------------------------------------------------------
+# All at once, exemptions, warnings
+# ---------------------------------------------------------------------------------------------
+
+
+def test_every_problem_is_reported_in_one_pass() -> None:
+    network = with_("staging", "network", cidr="10.20.0.1/16", azCount=2, natMode="single")
+    cluster = section("staging", "cluster")
+    cluster.update(version="1.31", endpointPublicAccess=True, publicAccessCidrs=["0.0.0.0/0"])
+    cluster["nodeGroups"][0].update(instanceTypes=["m7g.large", "nope.large"], minSize=1, desiredSize=3, maxSize=4)
+    found = problems("staging", network=network, cluster=cluster, drRegion="eu-west-1")
+    keys = {p.key for p in found}
+    assert keys >= {
+        "groundwork:network.cidr",
+        "groundwork:network.azCount",
+        "groundwork:network.natMode",
+        "groundwork:cluster.version",
+        "groundwork:cluster.publicAccessCidrs[0]",
+        "groundwork:cluster.nodeGroups[0].instanceTypes[1]",
+        "groundwork:cluster.nodeGroups[0].minSize",
+        "groundwork:cluster.nodeGroups[0].maxSize",
+        "groundwork:drRegion",
+    }, keys
+    text = SettingsError(found, "Pulumi.staging.yaml").render()
+    assert text.startswith(f"Pulumi.staging.yaml: {len(found)} problems in the stack settings; nothing was created.")
+    assert text.count("problem:") == text.count("allowed:") == text.count("fix:") == len(found)
+
+
+def test_an_exemption_relaxes_a_control_with_a_warning() -> None:
+    reason = "staging runs in a two-AZ test region until the migration"
+    s = load(
+        "staging", network=with_("staging", "network", azCount=2), exemptions=[{"control": "NET-01", "reason": reason}]
+    )
+    assert s.network.az_count == 2
+    assert any("NET-01 relaxed" in w and reason in w for w in s.warnings)
+
+
+def test_version_close_to_end_of_support_warns() -> None:
+    s = load("prod", today=dt.date(2027, 2, 10))
+    assert any("leaves EKS standard support in 45 days" in w for w in s.warnings)
