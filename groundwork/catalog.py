@@ -10,31 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from groundwork import controls as shared
+
 CHECKED_ON = dt.date(2026, 11, 21)
 
 
-@dataclass(frozen=True)
-class KubernetesRelease:
-    version: str
-    released: dt.date
-    end_of_standard_support: dt.date
-    end_of_extended_support: dt.date
-
-
-# Amazon EKS Kubernetes release calendar
-# (https://docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html, endoflife.date/amazon-eks).
-# 14 months of standard support, then 12 months of (paid) extended support.
-EKS_RELEASES: dict[str, KubernetesRelease] = {
-    r.version: r
-    for r in (
-        KubernetesRelease("1.30", dt.date(2024, 5, 23), dt.date(2025, 7, 23), dt.date(2026, 7, 23)),
-        KubernetesRelease("1.31", dt.date(2024, 9, 26), dt.date(2025, 11, 26), dt.date(2026, 11, 26)),
-        KubernetesRelease("1.32", dt.date(2025, 1, 25), dt.date(2026, 3, 23), dt.date(2027, 3, 23)),
-        KubernetesRelease("1.33", dt.date(2025, 5, 28), dt.date(2026, 7, 29), dt.date(2027, 7, 29)),
-        KubernetesRelease("1.34", dt.date(2025, 10, 6), dt.date(2026, 12, 2), dt.date(2027, 12, 2)),
-        KubernetesRelease("1.35", dt.date(2026, 1, 28), dt.date(2027, 3, 27), dt.date(2028, 3, 27)),
-    )
-}
+# The EKS release calendar lives with the policy pack (EKS-01 is checked there too).
+EKS_RELEASES = shared.EKS_RELEASES
 
 # Warn this many days before a version leaves standard support.
 SUPPORT_WARNING_DAYS = 60

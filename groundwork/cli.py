@@ -50,21 +50,52 @@ def plan(
     stack: Stack,
     json_out: Annotated[Path | None, typer.Option("--json", help="Write the whole recorded graph as JSON.")] = None,
     tree: Annotated[bool, typer.Option("--tree/--no-tree", help="Print the resource tree.")] = True,
+    policies: Annotated[bool, typer.Option("--policies/--no-policies", help="Run the policy pack on the plan.")] = True,
+    policy_config: Annotated[
+        Path | None, typer.Option("--policy-config", help="Enforcement overrides (as --policy-pack-config); lowering one needs a reason.")
+    ] = None,
+    sarif: Annotated[Path | None, typer.Option("--sarif", help="Write the policy results as SARIF 2.1.0.")] = None,
+    pack: Annotated[Path | None, typer.Option("--pack", help="Policy pack directory (default: <project>/policies).")] = None,
     project_dir: ProjectDir = Path("."),
 ) -> None:
-    """Run the program offline for STACK and show what `pulumi preview` would create."""
+    """Run the program offline for STACK, show what `pulumi preview` would create, and run the policy pack on it.
+
+    Exits 1 on bad settings, a failing program or any mandatory policy violation.
+    """
     try:
         cfg = load_stack_config(project_dir, stack)
     except StackFileError as exc:
         raise fail(str(exc)) from None
+    report = None
     try:
-        graph = run_program(cfg)
+        if policies:
+            from groundwork.policy.check import evaluate
+            from groundwork.policy.report import PolicyConfigError
+
+            try:
+                graph, report = evaluate(cfg, pack or project_dir / "policies", policy_config=policy_config)
+            except PolicyConfigError as exc:
+                raise fail(str(exc)) from None
+        else:
+            graph = run_program(cfg)
     except PlanFailed as exc:
         raise fail(exc.message, 1) from None
     print_plan(graph, console, tree=tree)
     if json_out:
         graph.write(json_out)
         console.print(f"Graph written to {json_out}")
+    if report is None:
+        return
+    console.print()
+    for line in report.render():
+        console.print(line, markup=False, highlight=False)
+    if sarif:
+        from groundwork.policy.report import write_sarif
+
+        write_sarif(report, graph, project_dir.resolve(), sarif)
+        console.print(f"SARIF written to {sarif}")
+    if report.mandatory:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -1,7 +1,7 @@
-"""The controls catalogue, shared with the policy pack.
+"""Pure data shared with the policy pack: controls, EKS release calendar, platform names.
 
 The pack (`policies/`) must stay self-contained because `pulumi policy publish` ships only
-that folder, so the table lives there; this module loads that one file by path so the
+that folder, so the tables live there; this module loads those files by path so the
 program, the settings and the tooling use the very same data.
 """
 
@@ -10,15 +10,30 @@ from __future__ import annotations
 import importlib.util
 import sys
 from pathlib import Path
+from types import ModuleType
 
-_PATH = Path(__file__).resolve().parent.parent / "policies" / "groundwork_policies" / "controls.py"
-_spec = importlib.util.spec_from_file_location("groundwork._controls_table", _PATH)
-assert _spec and _spec.loader, f"controls table missing at {_PATH}"
-_module = importlib.util.module_from_spec(_spec)
-sys.modules[_spec.name] = _module
-_spec.loader.exec_module(_module)
+PACK = Path(__file__).resolve().parent.parent / "policies" / "groundwork_policies"
 
-Control = _module.Control
-CONTROLS: dict = _module.CONTROLS
-applies = _module.applies
-ENVIRONMENTS = _module.ENVIRONMENTS
+
+def _load(module: str) -> ModuleType:
+    name = f"groundwork._pack_{module}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, PACK / f"{module}.py")
+    assert spec and spec.loader, f"{module}.py missing in {PACK}"
+    loaded = importlib.util.module_from_spec(spec)
+    sys.modules[name] = loaded
+    spec.loader.exec_module(loaded)
+    return loaded
+
+
+_controls = _load("controls")
+_versions = _load("kubernetes_versions")
+platform = _load("platform")
+
+Control = _controls.Control
+CONTROLS: dict = _controls.CONTROLS
+applies = _controls.applies
+ENVIRONMENTS = _controls.ENVIRONMENTS
+KubernetesRelease = _versions.KubernetesRelease
+EKS_RELEASES: dict = _versions.EKS_RELEASES

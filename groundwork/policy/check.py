@@ -1,0 +1,43 @@
+"""Plan a stack and evaluate the policy pack on it, the way `pulumi preview --policy-pack` would."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from groundwork.plan import Graph, StackConfig, run_program
+from groundwork.policy.analyzer import Analyzer
+from groundwork.policy.report import PolicyReport, load_policy_config, offline_secret_check, pack_version
+
+
+def environment_of(cfg: StackConfig) -> str:
+    """The pack's tier rule, for the report heading (the pack itself applies it for enforcement)."""
+    value = cfg.config.get(f"{cfg.project}:environment")
+    if value in ("dev", "staging", "prod"):
+        return value
+    name = cfg.stack.lower()
+    return "dev" if name.startswith("dev") else "staging" if name.startswith(("staging", "stg")) else "prod"
+
+
+def evaluate(cfg: StackConfig, pack_dir: Path, *, policy_config: Path | None = None,
+             graph: Graph | None = None) -> tuple[Graph, PolicyReport]:
+    """Run the program (unless `graph` is given) while the pack starts, then analyze every resource."""
+    analyzer = Analyzer(pack_dir, project=cfg.project, stack=cfg.stack, config=cfg.config)
+    try:
+        if graph is None:
+            graph = run_program(cfg)
+        analyzer.connect()
+        pack, policies = analyzer.info()
+        pack["version"] = pack_version(pack_dir)  # as the CLI does: PulumiPolicy.yaml's version wins
+        overrides = load_policy_config(policy_config, policies) if policy_config else {}
+        if overrides:
+            analyzer.configure(overrides)
+        analyzer.configure_stack()
+        started = time.perf_counter()
+        diagnostics, _ = analyzer.analyze(graph)
+        diagnostics += offline_secret_check(graph)
+        seconds = {"analyze": time.perf_counter() - started, "pack_start": analyzer.ready_seconds}
+        analyzed = len(Analyzer.analyzed(graph))
+        return graph, PolicyReport(pack, policies, diagnostics, environment_of(cfg), seconds, analyzed)
+    finally:
+        analyzer.close()
