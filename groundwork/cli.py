@@ -52,10 +52,15 @@ def plan(
     tree: Annotated[bool, typer.Option("--tree/--no-tree", help="Print the resource tree.")] = True,
     policies: Annotated[bool, typer.Option("--policies/--no-policies", help="Run the policy pack on the plan.")] = True,
     policy_config: Annotated[
-        Path | None, typer.Option("--policy-config", help="Enforcement overrides (as --policy-pack-config); lowering one needs a reason.")
+        Path | None,
+        typer.Option(
+            "--policy-config", help="Enforcement overrides (as --policy-pack-config); lowering one needs a reason."
+        ),
     ] = None,
     sarif: Annotated[Path | None, typer.Option("--sarif", help="Write the policy results as SARIF 2.1.0.")] = None,
-    pack: Annotated[Path | None, typer.Option("--pack", help="Policy pack directory (default: <project>/policies).")] = None,
+    pack: Annotated[
+        Path | None, typer.Option("--pack", help="Policy pack directory (default: <project>/policies).")
+    ] = None,
     project_dir: ProjectDir = Path("."),
 ) -> None:
     """Run the program offline for STACK, show what `pulumi preview` would create, and run the policy pack on it.
@@ -69,12 +74,13 @@ def plan(
     report = None
     try:
         if policies:
+            from groundwork.policy.analyzer import AnalyzerError
             from groundwork.policy.check import evaluate
             from groundwork.policy.report import PolicyConfigError
 
             try:
                 graph, report = evaluate(cfg, pack or project_dir / "policies", policy_config=policy_config)
-            except PolicyConfigError as exc:
+            except (PolicyConfigError, AnalyzerError) as exc:
                 raise fail(str(exc)) from None
         else:
             graph = run_program(cfg)

@@ -128,7 +128,104 @@ def controls_markdown(root: Path) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _pack(root: Path) -> Any:
+    import sys
+
+    path = str(root / "policies")
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    import groundwork_policies
+
+    return groundwork_policies
+
+
+def policies_markdown(root: Path) -> str:
+    from groundwork.plan.stackconfig import load_stack_config, stack_names
+
+    pack = _pack(root)
+    specs = sorted(pack.REGISTRY.specs.values(), key=lambda s: (s.module, s.name))
+    p_controls = [c for c in pack.CONTROLS.values() if "P" in c.where]
+    lines = [
+        HEADER,
+        "# Policy pack",
+        "",
+        f"`policies/` is a CrossGuard pack of {len(specs)} policies covering all {len(p_controls)} controls marked **P** in",
+        "[controls.md](controls.md). Run it on a real preview with `pulumi preview --policy-pack policies`, or offline",
+        "with `groundwork plan --stack <stack>` (same pack, same Analyzer protocol, no CLI).",
+        "",
+        "- **Tier rule.** A stack's environment is its `groundwork:environment` config; without it, a stack name",
+        "  starting `dev` is dev, `staging`/`stg` is staging, anything else prod. A policy is *mandatory* where its",
+        "  tier applies (all / stg+ / prod) and *advisory* below; the message says which.",
+        "- **Exemptions.** `groundwork:exemptions` in a stack file names a control and a reason (at least 20",
+        "  characters, optional expiry). The control's policies become advisory for that stack and every message",
+        "  carries the reason.",
+        "- **Per-run overrides.** `--policy-pack-config` (or `groundwork plan --policy-config`) may set any policy's",
+        "  `enforcementLevel`; `groundwork plan` refuses to lower one without a `reason`, which the report shows.",
+        "- **Unknown values** at preview follow the SDK: a check that needs an unknown value is reported as",
+        '  "can\'t run during preview"; presence checks treat unknown as present. A check that fails unexpectedly',
+        '  reports "could not be evaluated" (fail closed) instead of crashing the preview.',
+        "- **Helm releases** hide their children from CrossGuard, so the pack checks the Release inputs (exact chart",
+        "  version, https/oci repository, no secret literals in values) and that the admission controls that govern",
+        "  what the charts and ArgoCD deploy are in place (Pod Security labels, Kyverno ClusterPolicies).",
+        "- **Backup buckets** are the buckets tagged `Purpose: backups`; **database secrets** are tagged",
+        "  `SecretType: database`; **application namespaces** are all but "
+        + ", ".join(f"`{n}`" for n in _platform(root))
+        + ".",
+        "",
+        "Offline only: `groundwork plan` also checks that inputs named like passwords, tokens or secret strings are",
+        "recorded as Pulumi secrets (`pulumi-inputs-secret-marked`, SEC-01): a real preview shows policies plain text.",
+        "",
+    ]
+    module = None
+    for spec in specs:
+        name = spec.module.rsplit(".", 1)[-1]
+        if name != module:
+            module = name
+            lines += [
+                "",
+                f"## {name}",
+                "",
+                "| policy | controls | tier | severity | kind | checks |",
+                "|---|---|---|---|---|---|",
+            ]
+        types = ", ".join(f"`{t}`" for t in spec.types)
+        lines.append(
+            f'| <a id="{spec.name}"></a>`{spec.name}` | {", ".join(spec.controls)} | {spec.tier} | {spec.severity} | '
+            f"{spec.kind} | {spec.description} Types: {types}. **Fix:** {spec.remediation} |"
+        )
+    lines += [
+        "",
+        "## Relaxations per stack",
+        "",
+        "Each stack's `groundwork:exemptions`: the reasons its policy report cites. Controls of a higher tier",
+        "than the stack are advisory there anyway; the entry records why the stack does not meet them.",
+        "",
+    ]
+    for stack in stack_names(root):
+        cfg = load_stack_config(root, stack)
+        entries = json.loads(cfg.config.get("groundwork:exemptions", "[]"))
+        env = cfg.config.get("groundwork:environment", stack)
+        lines += [f"### {stack} ({env})", ""]
+        if not entries:
+            lines += ["No relaxations: every control of its tier is mandatory.", ""]
+            continue
+        lines += ["| control | tier | policies | reason |", "|---|---|---|---|"]
+        for e in entries:
+            tier = pack.CONTROLS[e["control"]].tier_note if e["control"] in pack.CONTROLS else "?"
+            scope = ", ".join(f"`{p}`" for p in e.get("policies", [])) or "all of the control's"
+            lines.append(f"| {e['control']} | {tier} | {scope} | {e['reason']} |")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _platform(root: Path) -> tuple[str, ...]:
+    from groundwork.controls import platform
+
+    return tuple(platform.PLATFORM_NAMESPACES)
+
+
 DOCS: dict[str, typing.Callable[[Path], str]] = {
+    "docs/policies.md": policies_markdown,
     "docs/settings.md": settings_markdown,
     "docs/controls.md": controls_markdown,
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from groundwork.plan import Graph, StackConfig, load_stack_config, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "policies"))  # the pack's modules, importable as `groundwork_policies`
 SHARED = Path(os.environ.get("GROUNDWORK_SHARED", ROOT.parent / "shared")).resolve()
 STACKS = ("dev", "staging", "prod")
 

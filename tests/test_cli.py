@@ -16,7 +16,7 @@ runner = CliRunner()
 
 
 def test_plan_prints_tree_counts_and_outputs(root: Path) -> None:
-    result = runner.invoke(app, ["plan", "--stack", "prod", "-C", str(root)])
+    result = runner.invoke(app, ["plan", "--stack", "prod", "--no-policies", "-C", str(root)])
     assert result.exit_code == 0, result.output
     out = result.output
     assert "pulumi:pulumi:Stack" in out and "groundwork-prod" in out
@@ -29,7 +29,9 @@ def test_plan_prints_tree_counts_and_outputs(root: Path) -> None:
 
 def test_plan_writes_the_graph_as_json(root: Path, tmp_path: Path) -> None:
     out = tmp_path / "prod.json"
-    result = runner.invoke(app, ["plan", "--stack", "prod", "--no-tree", "--json", str(out), "-C", str(root)])
+    result = runner.invoke(
+        app, ["plan", "--stack", "prod", "--no-tree", "--no-policies", "--json", str(out), "-C", str(root)]
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())
     assert data["stack"] == "prod" and data["resourceCount"] == len(data["resources"]) - 1
@@ -60,7 +62,7 @@ def test_bad_settings_exit_non_zero_without_a_traceback(root: Path, tmp_path: Pa
     (project / "Pulumi.staging.yaml").write_text(
         staging.replace("cidr: 10.20.0.0/16", "cidr: 10.20.0.0/16\n    azCount: 2\n    natMode: single")
     )
-    result = _run(["plan", "--stack", "staging", "-C", str(project)], root)
+    result = _run(["plan", "--stack", "staging", "--no-policies", "-C", str(project)], root)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
     assert "Pulumi.staging.yaml: 2 problems in the stack settings; nothing was created." in result.stderr
@@ -74,6 +76,12 @@ def test_malformed_stack_file_is_reported(root: Path, tmp_path: Path) -> None:
     result = _run(["plan", "--stack", "dev", "-C", str(tmp_path)], root)
     assert result.returncode == 2 and "Pulumi.dev.yaml is not valid YAML" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_missing_policy_pack_is_a_clear_error(root: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["plan", "--stack", "dev", "--pack", str(tmp_path / "nowhere"), "-C", str(root)])
+    assert result.exit_code == 2
+    assert "no policy pack (PulumiPolicy.yaml) in" in result.output and "--no-policies" in result.output
 
 
 def test_generated_docs_are_current(root: Path) -> None:

@@ -44,16 +44,16 @@ class _Engine(engine_pb2_grpc.EngineServicer):
     def __init__(self) -> None:
         self.logs: list[str] = []
 
-    def Log(self, request: Any, context: Any) -> empty_pb2.Empty:  # noqa: N802 (gRPC method name)
+    def Log(self, request: Any, context: Any) -> empty_pb2.Empty:
         self.logs.append(request.message)
         return empty_pb2.Empty()
 
-    def GetRootResource(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def GetRootResource(self, request: Any, context: Any) -> Any:
         from pulumi.runtime.proto import engine_pb2
 
         return engine_pb2.GetRootResourceResponse(urn="")
 
-    def SetRootResource(self, request: Any, context: Any) -> Any:  # noqa: N802
+    def SetRootResource(self, request: Any, context: Any) -> Any:
         from pulumi.runtime.proto import engine_pb2
 
         return engine_pb2.SetRootResourceResponse()
@@ -112,8 +112,17 @@ def _struct(data: dict[str, Any]) -> struct_pb2.Struct:
 class Analyzer:
     """The policy pack, running in a child process exactly as the CLI would start it."""
 
-    def __init__(self, pack_dir: Path, *, project: str, stack: str, config: dict[str, str], dry_run: bool = True,
-                 python: str | None = None, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        pack_dir: Path,
+        *,
+        project: str,
+        stack: str,
+        config: dict[str, str],
+        dry_run: bool = True,
+        python: str | None = None,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.pack_dir = pack_dir.resolve()
         self.project, self.stack, self.config = project, stack, config
         self.engine = _Engine()
@@ -155,7 +164,9 @@ class Analyzer:
         if not line.isdigit():
             self.process.wait(timeout=5)
             raise AnalyzerError(f"the policy pack did not start: {line!r}\n{''.join(self._stderr)[-3000:]}")
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{line}", options=[("grpc.max_receive_message_length", 400 << 20)])
+        self.channel = grpc.insecure_channel(
+            f"127.0.0.1:{line}", options=[("grpc.max_receive_message_length", 400 << 20)]
+        )
         grpc.channel_ready_future(self.channel).result(timeout=timeout)
         self.client = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         self.ready_seconds = time.perf_counter() - self.started
@@ -189,8 +200,14 @@ class Analyzer:
     def info(self) -> tuple[dict[str, Any], list[PolicyInfo]]:
         info = self._stub.GetAnalyzerInfo(empty_pb2.Empty())
         policies = [
-            PolicyInfo(p.name, p.description, LEVELS[p.enforcementLevel], SEVERITIES.get(p.severity, "unspecified"),
-                       list(p.tags), p.remediation_steps)
+            PolicyInfo(
+                p.name,
+                p.description,
+                LEVELS[p.enforcementLevel],
+                SEVERITIES.get(p.severity, "unspecified"),
+                list(p.tags),
+                p.remediation_steps,
+            )
             for p in info.policies
         ]
         return {"name": info.name, "version": info.version, "supportsConfig": info.supportsConfig}, policies
@@ -198,15 +215,21 @@ class Analyzer:
     def configure(self, policy_config: dict[str, dict[str, Any]]) -> None:
         request = analyzer_pb2.ConfigureAnalyzerRequest()
         for name, cfg in policy_config.items():
-            level = LEVEL_CODES[cfg.get("enforcementLevel", "advisory")]
+            level: Any = LEVEL_CODES[cfg.get("enforcementLevel", "advisory")]
             props = {k: v for k, v in cfg.items() if k != "enforcementLevel"}
-            request.policyConfig[name].CopyFrom(analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(props)))
+            request.policyConfig[name].CopyFrom(
+                analyzer_pb2.PolicyConfig(enforcementLevel=level, properties=_struct(props))
+            )
         self._stub.Configure(request)
 
     def configure_stack(self, tags: dict[str, str] | None = None) -> None:
         request = analyzer_pb2.AnalyzerStackConfigureRequest(
-            stack=self.stack, project=self.project, organization="organization", dry_run=True,
-            config=_struct(dict(self.config)), tags=tags or {},
+            stack=self.stack,
+            project=self.project,
+            organization="organization",
+            dry_run=True,
+            config=_struct(dict(self.config)),
+            tags=tags or {},
         )
         self._stub.ConfigureStack(request)
 
@@ -222,8 +245,10 @@ class Analyzer:
             additionalSecretOutputs=list(o.get("additionalSecretOutputs", [])),
             aliases=list(o.get("aliases", [])),
             customTimeouts=analyzer_pb2.AnalyzerResourceOptions.CustomTimeouts(
-                create=float(timeouts.get("create") or 0), update=float(timeouts.get("update") or 0),
-                delete=float(timeouts.get("delete") or 0)),
+                create=float(timeouts.get("create") or 0),
+                update=float(timeouts.get("update") or 0),
+                delete=float(timeouts.get("delete") or 0),
+            ),
             parent=r.parent,
         )
 
@@ -233,8 +258,9 @@ class Analyzer:
         p = graph.by_urn.get(r.provider_urn)
         if p is None:
             return None
-        return analyzer_pb2.AnalyzerProviderResource(type=p.type, urn=p.urn, name=p.name,
-                                                     properties=_struct(_marshal(p.inputs, ids)))
+        return analyzer_pb2.AnalyzerProviderResource(
+            type=p.type, urn=p.urn, name=p.name, properties=_struct(_marshal(p.inputs, ids))
+        )
 
     @staticmethod
     def analyzed(graph: Graph) -> list[Resource]:
@@ -247,19 +273,30 @@ class Analyzer:
         resources = self.analyzed(graph)
         for r in resources:
             request = analyzer_pb2.AnalyzeRequest(
-                type=r.type, urn=r.urn, name=r.name, properties=_struct(_marshal(r.inputs, ids)),
-                options=self._options(r), provider=self._provider(r, graph, ids),
+                type=r.type,
+                urn=r.urn,
+                name=r.name,
+                properties=_struct(_marshal(r.inputs, ids)),
+                options=self._options(r),
+                provider=self._provider(r, graph, ids),
             )
             # a resource policy reports without a URN: the engine attributes it to the analyzed resource
             out += self._diagnostics(self._stub.Analyze(request).diagnostics, default_urn=r.urn)
         stack = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
-                    type=r.type, urn=r.urn, name=r.name, properties=_struct(_marshal(r.inputs, ids)),
-                    options=self._options(r), provider=self._provider(r, graph, ids), parent=r.parent,
+                    type=r.type,
+                    urn=r.urn,
+                    name=r.name,
+                    properties=_struct(_marshal(r.inputs, ids)),
+                    options=self._options(r),
+                    provider=self._provider(r, graph, ids),
+                    parent=r.parent,
                     dependencies=list(r.dependencies),
                     propertyDependencies={
-                        k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v) for k, v in r.property_dependencies.items() if v
+                        k: analyzer_pb2.AnalyzerPropertyDependencies(urns=v)
+                        for k, v in r.property_dependencies.items()
+                        if v
                     },
                 )
                 for r in resources
@@ -271,8 +308,14 @@ class Analyzer:
     @staticmethod
     def _diagnostics(items: Iterable[Any], default_urn: str = "") -> list[Diagnostic]:
         return [
-            Diagnostic(d.policyName, d.message, LEVELS.get(d.enforcementLevel, "advisory"),
-                       SEVERITIES.get(d.severity, "unspecified"), d.urn or default_urn, d.description)
+            Diagnostic(
+                d.policyName,
+                d.message,
+                LEVELS.get(d.enforcementLevel, "advisory"),
+                SEVERITIES.get(d.severity, "unspecified"),
+                d.urn or default_urn,
+                d.description,
+            )
             for d in items
         ]
 

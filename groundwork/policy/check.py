@@ -6,7 +6,7 @@ import time
 from pathlib import Path
 
 from groundwork.plan import Graph, StackConfig, run_program
-from groundwork.policy.analyzer import Analyzer
+from groundwork.policy.analyzer import Analyzer, AnalyzerError
 from groundwork.policy.report import PolicyReport, load_policy_config, offline_secret_check, pack_version
 
 
@@ -19,9 +19,12 @@ def environment_of(cfg: StackConfig) -> str:
     return "dev" if name.startswith("dev") else "staging" if name.startswith(("staging", "stg")) else "prod"
 
 
-def evaluate(cfg: StackConfig, pack_dir: Path, *, policy_config: Path | None = None,
-             graph: Graph | None = None) -> tuple[Graph, PolicyReport]:
+def evaluate(
+    cfg: StackConfig, pack_dir: Path, *, policy_config: Path | None = None, graph: Graph | None = None
+) -> tuple[Graph, PolicyReport]:
     """Run the program (unless `graph` is given) while the pack starts, then analyze every resource."""
+    if not (pack_dir / "PulumiPolicy.yaml").exists():
+        raise AnalyzerError(f"no policy pack (PulumiPolicy.yaml) in {pack_dir}; pass --pack DIR or --no-policies")
     analyzer = Analyzer(pack_dir, project=cfg.project, stack=cfg.stack, config=cfg.config)
     try:
         if graph is None:

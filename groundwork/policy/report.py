@@ -14,7 +14,9 @@ import yaml
 from groundwork.plan.graph import SECRET_SIG, SIG, Graph, Resource, is_secret
 from groundwork.policy.analyzer import Diagnostic, PolicyInfo
 
-SECRET_INPUT = re.compile(r"(password|passwd|authtoken|secretstring|privatekey|apikey|accesskey|token|kubeconfig)$", re.I)
+SECRET_INPUT = re.compile(
+    r"(password|passwd|authtoken|secretstring|privatekey|apikey|accesskey|token|kubeconfig)$", re.I
+)
 NOT_A_SECRET = re.compile(r"(arn|id|name|key(id|arn)|ref|path|file|length|type|version|policy|enabled|mode)$", re.I)
 SEVERITY_ORDER = {"critical": 0, "high": 1, "medium": 2, "low": 3, "unspecified": 4}
 OFFLINE_SECRET_POLICY = PolicyInfo(
@@ -58,7 +60,9 @@ def load_policy_config(path: Path, policies: list[PolicyInfo]) -> dict[str, dict
             problems.append(f"{name}: enforcementLevel {level!r} is not advisory, mandatory, remediate or disabled")
             continue
         if order[level] < order[known[name].level] and len(str(cfg.get("reason", "")).strip()) < 20:
-            problems.append(f"{name}: lowering {known[name].level} to {level} needs a `reason` of at least 20 characters")
+            problems.append(
+                f"{name}: lowering {known[name].level} to {level} needs a `reason` of at least 20 characters"
+            )
             continue
         out[name] = cfg
     if problems:
@@ -82,9 +86,16 @@ def offline_secret_check(graph: Graph) -> list[Diagnostic]:
             for i, v in enumerate(value):
                 walk(r, v, f"{path}[{i}]", key)
         elif isinstance(value, str) and value and SECRET_INPUT.search(key) and not NOT_A_SECRET.search(key):
-            out.append(Diagnostic(OFFLINE_SECRET_POLICY.name,
-                                  f"{OFFLINE_SECRET_POLICY.description}\n[SEC-01] input {path} is plain text",
-                                  "mandatory", "critical", r.urn, OFFLINE_SECRET_POLICY.description))
+            out.append(
+                Diagnostic(
+                    OFFLINE_SECRET_POLICY.name,
+                    f"{OFFLINE_SECRET_POLICY.description}\n[SEC-01] input {path} is plain text",
+                    "mandatory",
+                    "critical",
+                    r.urn,
+                    OFFLINE_SECRET_POLICY.description,
+                )
+            )
 
     for r in graph.resources:
         walk(r, r.inputs, "", "")
@@ -123,11 +134,15 @@ class PolicyReport:
         groups: dict[tuple[str, str, str], list[Diagnostic]] = defaultdict(list)
         for d in self.diagnostics:
             groups[(d.level, "/".join(self.controls_of(d)) or "-", d.severity)].append(d)
-        return dict(sorted(groups.items(), key=lambda kv: (kv[0][0] != "mandatory", SEVERITY_ORDER.get(kv[0][2], 9), kv[0][1])))
+        return dict(
+            sorted(groups.items(), key=lambda kv: (kv[0][0] != "mandatory", SEVERITY_ORDER.get(kv[0][2], 9), kv[0][1]))
+        )
 
     def render(self) -> list[str]:
-        lines = [f"Policies: {self.pack.get('name')} v{self.pack.get('version')} ({len(self.policies)} policies, "
-                 f"environment {self.environment})"]
+        lines = [
+            f"Policies: {self.pack.get('name')} v{self.pack.get('version')} ({len(self.policies)} policies, "
+            f"environment {self.environment})"
+        ]
         for (level, controls, severity), items in self.grouped().items():
             lines.append(f"  {level:<9} {severity:<8} {controls}")
             for d in items:
@@ -146,41 +161,64 @@ class PolicyReport:
         index = {}
         for i, p in enumerate(sorted(self.by_name.values(), key=lambda p: p.name)):
             index[p.name] = i
-            rules.append({
-                "id": p.name,
-                "name": "".join(w.title() for w in p.name.split("-")),
-                "shortDescription": {"text": p.description},
-                "fullDescription": {"text": p.description},
-                "help": {"text": p.remediation or p.description, "markdown": f"**Remediation:** {p.remediation}"},
-                "helpUri": f"https://github.com/groundwork/groundwork/blob/main/docs/policies.md#{p.name}",
-                "defaultConfiguration": {"level": "error" if p.level == "mandatory" else "warning"},
-                "properties": {"tags": [*p.controls, f"tier-{p.tier}"], "problem.severity": p.severity,
-                               "security-severity": {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}.get(p.severity, "1.0")},
-            })
+            rules.append(
+                {
+                    "id": p.name,
+                    "name": "".join(w.title() for w in p.name.split("-")),
+                    "shortDescription": {"text": p.description},
+                    "fullDescription": {"text": p.description},
+                    "help": {"text": p.remediation or p.description, "markdown": f"**Remediation:** {p.remediation}"},
+                    "helpUri": f"https://github.com/groundwork/groundwork/blob/main/docs/policies.md#{p.name}",
+                    "defaultConfiguration": {"level": "error" if p.level == "mandatory" else "warning"},
+                    "properties": {
+                        "tags": [*p.controls, f"tier-{p.tier}"],
+                        "problem.severity": p.severity,
+                        "security-severity": {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}.get(
+                            p.severity, "1.0"
+                        ),
+                    },
+                }
+            )
         results = []
         for d in self.diagnostics:
             source = source_of(graph, d.urn, root)
-            results.append({
-                "ruleId": d.policy,
-                "ruleIndex": index.get(d.policy, 0),
-                "level": "error" if d.mandatory else "warning",
-                "message": {"text": f"{self.detail(d)} ({d.urn or 'stack'})"},
-                "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": source, "uriBaseId": "%SRCROOT%"},
-                                         "region": {"startLine": 1}},
-                    "logicalLocations": [{"fullyQualifiedName": d.urn or f"stack {graph.stack}", "kind": "resource"}],
-                }],
-                "partialFingerprints": {"policyUrn": f"{d.policy}:{d.urn}:{self.detail(d)}"},
-            })
+            results.append(
+                {
+                    "ruleId": d.policy,
+                    "ruleIndex": index.get(d.policy, 0),
+                    "level": "error" if d.mandatory else "warning",
+                    "message": {"text": f"{self.detail(d)} ({d.urn or 'stack'})"},
+                    "locations": [
+                        {
+                            "physicalLocation": {
+                                "artifactLocation": {"uri": source, "uriBaseId": "%SRCROOT%"},
+                                "region": {"startLine": 1},
+                            },
+                            "logicalLocations": [
+                                {"fullyQualifiedName": d.urn or f"stack {graph.stack}", "kind": "resource"}
+                            ],
+                        }
+                    ],
+                    "partialFingerprints": {"policyUrn": f"{d.policy}:{d.urn}:{self.detail(d)}"},
+                }
+            )
         return {
             "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
             "version": "2.1.0",
-            "runs": [{
-                "tool": {"driver": {"name": "groundwork-policies", "version": str(self.pack.get("version")),
-                                    "informationUri": "https://github.com/groundwork/groundwork", "rules": rules}},
-                "automationDetails": {"id": f"groundwork/{graph.stack}/"},
-                "results": results,
-            }],
+            "runs": [
+                {
+                    "tool": {
+                        "driver": {
+                            "name": "groundwork-policies",
+                            "version": str(self.pack.get("version")),
+                            "informationUri": "https://github.com/groundwork/groundwork",
+                            "rules": rules,
+                        }
+                    },
+                    "automationDetails": {"id": f"groundwork/{graph.stack}/"},
+                    "results": results,
+                }
+            ],
         }
 
 

@@ -271,6 +271,10 @@ class Exemption(Settings_):
         description="Why this stack may relax the control; at least 20 characters.",
         json_schema_extra=hint("a sentence of at least 20 characters saying why"),
     )
+    policies: list[Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)+$")]] = Field(
+        default_factory=list,
+        description="Only these policies of the control (docs/policies.md); empty: every policy of the control.",
+    )
     expires: dt.date | None = Field(None, description="Date after which the exemption no longer applies.")
 
 

@@ -92,7 +92,9 @@ def run_rules(ctx: Context) -> tuple[list[Problem], list[str]]:
     """All problems, and warnings (exempted problems and advisories)."""
     problems: list[Problem] = []
     warnings: list[str] = []
-    exempt = {e.control: e for e in ctx.exemptions if e.expires is None or e.expires >= ctx.today}
+    # Only a whole-control exemption relaxes a settings rule; one limited to named policies
+    # relaxes just those policies in the pack.
+    exempt = {e.control: e for e in ctx.exemptions if (e.expires is None or e.expires >= ctx.today) and not e.policies}
     for fn in RULES:
         for p in fn(ctx):
             if isinstance(p, Advice):
@@ -514,7 +516,7 @@ def tags(ctx: Context) -> Iterator[Finding]:
 
 @rule
 def exemptions(ctx: Context) -> Iterator[Finding]:
-    from groundwork.controls import CONTROLS, applies
+    from groundwork.controls import CONTROLS
 
     for control, count in Counter(e.control for e in ctx.exemptions).items():
         if count > 1:
@@ -543,10 +545,5 @@ def exemptions(ctx: Context) -> Iterator[Finding]:
                 f"a date on or after {ctx.today}, or no expiry",
                 "meet the control, or renew the exemption with a new reason and date",
             )
-        elif ctx.environment and not applies(CONTROLS[e.control].tier, ctx.environment):
-            yield Advice(
-                _k(f"exemptions[{i}]"),
-                f"{e.control} is not mandatory in {ctx.environment} (tier {CONTROLS[e.control].tier}); "
-                "the exemption only documents an advisory",
-                "Keep it for the record or remove it",
-            )
+        # An exemption of a control that is not mandatory in this tier documents why the stack
+        # relaxes it (dev's reasons); the policy report shows the reason with the advisory.

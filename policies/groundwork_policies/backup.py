@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .core import REGISTRY, Graph, PackContext, Res, Resource, as_list, statements, unknown
+from .core import REGISTRY, Graph, PackContext, Res, Resource, dicts, statements, sub, unknown
 
 BUCKET = "aws:s3/bucket:Bucket"
 BUCKET_V2 = "aws:s3/bucketV2:BucketV2"
@@ -32,7 +32,7 @@ PAB_FLAGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restri
 
 
 def is_backup_bucket(b: Res) -> bool:
-    tags = b.props.peek("tags") or {}
+    tags = b.props.get("tags") or {}
     return isinstance(tags, dict) and tags.get("Purpose") == "backups"
 
 
@@ -77,28 +77,27 @@ def public_access_block(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]
 def versioning_kms(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     for b in g.of(*BUCKETS):
         versions = attached(g, b, VERSIONING)
-        status = [v.props.peek("versioningConfiguration.status") for v in versions]
+        status = [v.props.get("versioningConfiguration.status") for v in versions]
         if not any(s == "Enabled" or unknown(s) for s in status):
             yield f"bucket {b.name} has no versioning", b.urn
         sse = attached(g, b, SSE)
         if not sse:
             yield f"bucket {b.name} has no SSE-KMS configuration", b.urn
         for cfg in sse:
-            for rule in cfg.props.items("rules"):
-                default = (rule or {}).get("applyServerSideEncryptionByDefault") or {}
-                algorithm = default.get("sseAlgorithm")
+            for rule in dicts(cfg.props.items("rules")):
+                default = sub(rule, "applyServerSideEncryptionByDefault", default={})
+                algorithm = sub(default, "sseAlgorithm")
                 if algorithm not in ("aws:kms", "aws:kms:dsse") and not unknown(algorithm):
                     yield f"bucket {b.name} encrypts with {algorithm}, not SSE-KMS", cfg.urn
-                elif not default.get("kmsMasterKeyId"):
+                elif not sub(default, "kmsMasterKeyId"):
                     yield f"bucket {b.name} uses SSE-KMS without a customer-managed key", cfg.urn
-                if (rule or {}).get("bucketKeyEnabled") is not True and algorithm == "aws:kms":
+                if rule.get("bucketKeyEnabled") is not True and algorithm == "aws:kms":
                     yield f"bucket {b.name} does not use an S3 bucket key (every object costs a KMS call)", cfg.urn
 
 
 def _tls_only(doc: Any) -> bool:
     for st in statements(doc):
-        condition = st.get("Condition") or {}
-        secure = (condition.get("Bool") or {}).get("aws:SecureTransport")
+        secure = sub(st, "Condition", "Bool", "aws:SecureTransport")
         if st.get("Effect") == "Deny" and str(secure).lower() == "false":
             return True
     return False
@@ -115,7 +114,11 @@ def _tls_only(doc: Any) -> bool:
 def ownership_tls(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     for b in g.of(*BUCKETS):
         owners = attached(g, b, OWNERSHIP)
-        if not any(o.props.peek("rule.objectOwnership") in ("BucketOwnerEnforced",) or unknown(o.props.peek("rule.objectOwnership")) for o in owners):
+        if not any(
+            o.props.peek("rule.objectOwnership") in ("BucketOwnerEnforced",)
+            or unknown(o.props.peek("rule.objectOwnership"))
+            for o in owners
+        ):
             yield f"bucket {b.name} does not enforce bucket-owner ownership (ACLs stay on)", b.urn
         policies = attached(g, b, BUCKET_POLICY)
         if not any(unknown(p.props.peek("policy")) or _tls_only(p.props.json("policy")) for p in policies):
@@ -131,7 +134,7 @@ def ownership_tls(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     remediation="Remove public ACLs; access goes through bucket policies and IAM.",
 )
 def no_public_acl(r: Resource, ctx: PackContext) -> Iterator[str]:
-    acl = r.props.peek("acl")
+    acl = r.props.get("acl")
     if acl in ("public-read", "public-read-write", "authenticated-read"):
         yield f"ACL {acl}"
 
@@ -139,13 +142,12 @@ def no_public_acl(r: Resource, ctx: PackContext) -> Iterator[str]:
 def _lifecycle_rules(g: Graph, b: Res) -> list[dict[str, Any]]:
     rules: list[dict[str, Any]] = []
     for lc in attached(g, b, LIFECYCLE):
-        rules += [r for r in lc.props.items("rules") if isinstance(r, dict) and r.get("status", "Enabled") == "Enabled"]
+        rules += [r for r in dicts(lc.props.items("rules")) if r.get("status", "Enabled") == "Enabled"]
     return rules
 
 
 def _prefix(rule: dict[str, Any]) -> str:
-    f = rule.get("filter") or {}
-    return str(f.get("prefix") or (f.get("and") or {}).get("prefix") or rule.get("prefix") or "")
+    return str(sub(rule, "filter", "prefix") or sub(rule, "filter", "and", "prefix") or sub(rule, "prefix") or "")
 
 
 def _days(value: Any) -> float | None:
@@ -176,7 +178,7 @@ def lifecycle(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
         if not is_backup_bucket(b):
             continue
         classes = [
-            (_prefix(r), _days(r.get("expiration")), [t.get("storageClass") for t in as_list(r.get("transitions")) if isinstance(t, dict)])
+            (_prefix(r), _days(r.get("expiration")), [t.get("storageClass") for t in dicts(r.get("transitions"))])
             for r in rules
         ]
         for prefix, lo, hi in (("daily/", 7, 7), ("weekly/", 28, 35), ("monthly/", 365, 366)):
@@ -185,7 +187,12 @@ def lifecycle(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
                 yield f"backup bucket {b.name} has no lifecycle rule for {prefix}", b.urn
             elif not any(days is not None and lo <= days <= hi for _, days, _ in match):
                 yield f"backup bucket {b.name} does not expire {prefix} after {lo} days", b.urn
-        if not any(c for _, _, transitions in classes for c in transitions if c in ("STANDARD_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")):
+        if not any(
+            c
+            for _, _, transitions in classes
+            for c in transitions
+            if c in ("STANDARD_IA", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
+        ):
             yield f"backup bucket {b.name} never moves backups to a colder storage class", b.urn
 
 
@@ -206,7 +213,7 @@ def replication(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
         if not configs:
             yield f"backup bucket {b.name} does not replicate", b.urn
         for cfg in configs:
-            enabled = [r for r in cfg.props.items("rules") if isinstance(r, dict) and r.get("status") == "Enabled"]
+            enabled = [r for r in dicts(cfg.props.items("rules")) if r.get("status") == "Enabled"]
             if not enabled:
                 yield f"replication {cfg.name} of {b.name} has no enabled rule", cfg.urn
             for dest in g.targets(cfg, "rules", *BUCKETS):
@@ -230,7 +237,7 @@ def object_lock(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
         if b.props.peek("objectLockEnabled") is not True and not unknown(b.props.peek("objectLockEnabled")):
             yield f"backup bucket {b.name} was not created with Object Lock", b.urn
         locks = attached(g, b, OBJECT_LOCK)
-        modes = [lock.props.peek("rule.defaultRetention.mode") for lock in locks]
+        modes = [lock.props.get("rule.defaultRetention.mode") for lock in locks]
         if not any(m == "COMPLIANCE" or unknown(m) for m in modes):
             yield f"backup bucket {b.name} has no COMPLIANCE-mode default retention", b.urn
 
@@ -259,7 +266,7 @@ def backup_plan(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
         yield "databases exist but no AWS Backup plan covers them", ""
         return
     for plan in plans:
-        rules = [r for r in plan.props.items("rules") if isinstance(r, dict)]
+        rules = dicts(plan.props.items("rules"))
         names = " ".join(str(r.get("ruleName", "")).lower() for r in rules)
         missing = [k for k in ("daily", "weekly", "monthly") if k not in names]
         if missing:

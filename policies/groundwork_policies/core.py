@@ -69,26 +69,86 @@ def _raw(value: Any) -> Any:
     return value
 
 
-class View:
-    """Read-only access to a resource's props (or any nested mapping) that never crashes.
+class StrictDict(dict):
+    """A dict whose unknown values raise the SDK's UnknownValueError when read (like the SDK's proxy),
+    while staying a dict for isinstance checks and JSON."""
 
-    - `peek(path)`: the value, UNKNOWN if unknown at preview, `default` if absent or of the
-      wrong shape. Never raises.
-    - `get(path)`: like peek, but raises the SDK's UnknownValueError for an unknown value, so
-      a check that needs the value is reported as "can't run during preview".
-    - `has(path)`: present and not None (an unknown value counts as present).
+    path: tuple[str, ...] = ()
+
+    def _check(self, key: Any, value: Any) -> Any:
+        if _is_unknown(value):
+            raise UnknownValueError(value, [*self.path, str(key)])
+        return value
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._check(key, dict.__getitem__(self, key))
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if dict.__contains__(self, key) else default
+
+    def items(self):  # type: ignore[override]
+        return [(k, self._check(k, v)) for k, v in dict.items(self)]
+
+    def values(self):  # type: ignore[override]
+        return [self._check(k, v) for k, v in dict.items(self)]
+
+
+class StrictList(list):
+    """A list whose unknown elements raise UnknownValueError when read, iterated or searched."""
+
+    path: tuple[str, ...] = ()
+
+    def _check(self, i: Any, value: Any) -> Any:
+        if _is_unknown(value):
+            raise UnknownValueError(value, [*self.path, str(i)])
+        return value
+
+    def __getitem__(self, i: Any) -> Any:
+        value = list.__getitem__(self, i)
+        return value if isinstance(i, slice) else self._check(i, value)
+
+    def __iter__(self):  # type: ignore[override]
+        for i, v in enumerate(list.__iter__(self)):
+            yield self._check(i, v)
+
+    def __contains__(self, item: Any) -> bool:
+        return any(v == item for v in self)
+
+
+def _strict(value: Any, path: tuple[str, ...] = ()) -> Any:
+    if isinstance(value, dict):
+        d = StrictDict({k: _strict(v, (*path, str(k))) for k, v in value.items()})
+        d.path = path
+        return d
+    if isinstance(value, list):
+        lst = StrictList(_strict(v, (*path, str(i))) for i, v in enumerate(value))
+        lst.path = path
+        return lst
+    return value
+
+
+class View:
+    """Read-only access to a resource's props that follows the SDK's rules for unknown values.
+
+    - `get(path)`: the value (absent -> `default`); an unknown value raises the SDK's
+      UnknownValueError (reported by the SDK as "can't run during preview"), and so does reading
+      an unknown inside a returned dict or list.
+    - `peek(path)`: like get, but returns UNKNOWN instead of raising for an unknown value on the
+      path, for checks that decide what an unknown means.
+    - `has(path)`: present and not empty; an unknown value counts as present, so presence checks
+      never trip on unknowns.
     """
 
     def __init__(self, props: Any) -> None:
-        self.data = _raw(props) if props is not None else {}
+        self.data = _strict(_raw(props) if props is not None else {})
 
     def peek(self, path: str, default: Any = None) -> Any:
         value: Any = self.data
         for part in _split(path):
-            if isinstance(value, dict) and isinstance(part, str) and part in value:
-                value = value[part]
+            if isinstance(value, dict) and isinstance(part, str) and dict.__contains__(value, part):
+                value = dict.__getitem__(value, part)
             elif isinstance(value, list) and isinstance(part, int) and -len(value) <= part < len(value):
-                value = value[part]
+                value = list.__getitem__(value, part)
             else:
                 return default
             if _is_unknown(value):
@@ -141,7 +201,7 @@ class View:
         value = self.get(path)
         if isinstance(value, str):
             try:
-                return json.loads(value)
+                return _strict(json.loads(value))
             except json.JSONDecodeError:
                 return None
         return value
@@ -167,11 +227,11 @@ def _unknown_sentinel_at(data: Any, path: str) -> str:
     value = data
     for part in _split(path):
         try:
-            value = value[part]
+            value = dict.__getitem__(value, part) if isinstance(value, dict) else list.__getitem__(value, part)
         except (KeyError, IndexError, TypeError):
             break
         if _is_unknown(value):
-            return value
+            return str(value)
     return "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
@@ -205,7 +265,7 @@ class PackContext:
     stack: str = ""
     environment: str = "prod"
     config: dict[str, Any] = field(default_factory=dict)
-    exemptions: dict[str, str] = field(default_factory=dict)
+    exemptions: dict[str, tuple[str, frozenset[str]]] = field(default_factory=dict)  # control -> (reason, policies)
     today: dt.date = field(default_factory=dt.date.today)
 
     @classmethod
@@ -223,7 +283,7 @@ class PackContext:
     @classmethod
     def build(cls, project: str, stack: str, config: Mapping[str, Any], today: dt.date | None = None) -> PackContext:
         today = today or dt.date.today()
-        exemptions: dict[str, str] = {}
+        exemptions: dict[str, tuple[str, frozenset[str]]] = {}
         raw = config.get(f"{project}:exemptions")
         try:
             entries = json.loads(raw) if isinstance(raw, str) else raw or []
@@ -239,7 +299,8 @@ class PackContext:
                         continue
                 except ValueError:
                     continue
-            exemptions[e["control"]] = str(e["reason"])
+            policies = e.get("policies") if isinstance(e.get("policies"), list) else []
+            exemptions[e["control"]] = (str(e["reason"]), frozenset(str(p) for p in policies))
         return cls(project, stack, resolve_environment(stack, config, project), dict(config), exemptions, today)
 
     def setting(self, key: str, default: Any = None) -> Any:
@@ -257,7 +318,11 @@ class PackContext:
     @property
     def services(self) -> list[dict[str, Any]]:
         value = self.setting("services", [])
-        return [s for s in value if isinstance(s, dict) and isinstance(s.get("name"), str)] if isinstance(value, list) else []
+        return (
+            [s for s in value if isinstance(s, dict) and isinstance(s.get("name"), str)]
+            if isinstance(value, list)
+            else []
+        )
 
     @property
     def name_prefix(self) -> str:
@@ -314,7 +379,9 @@ class Graph:
 
     def targets(self, r: Res, prop: str, *types: str) -> list[Res]:
         """The resources of `types` that `r`'s property `prop` depends on."""
-        return [self.by_urn[u] for u in r.deps(prop) if u in self.by_urn and (not types or self.by_urn[u].type in types)]
+        return [
+            self.by_urn[u] for u in r.deps(prop) if u in self.by_urn and (not types or self.by_urn[u].type in types)
+        ]
 
     @classmethod
     def from_args(cls, args: StackValidationArgs) -> Graph:
@@ -392,23 +459,61 @@ class Registry:
         self.specs[spec.name] = spec
 
     def resource(
-        self, name: str, *, controls: tuple[str, ...] | str, types: tuple[str, ...] | str, severity: str,
-        description: str, remediation: str, tier: str = "all",
+        self,
+        name: str,
+        *,
+        controls: tuple[str, ...] | str,
+        types: tuple[str, ...] | str,
+        severity: str,
+        description: str,
+        remediation: str,
+        tier: str = "all",
     ) -> Callable[[ResourceCheck], ResourceCheck]:
         def decorate(fn: ResourceCheck) -> ResourceCheck:
-            self._add(Spec(name, _tuple(controls), description, severity, tier, remediation, _tuple(types),
-                           "resource", fn.__module__, fn))
+            self._add(
+                Spec(
+                    name,
+                    _tuple(controls),
+                    description,
+                    severity,
+                    tier,
+                    remediation,
+                    _tuple(types),
+                    "resource",
+                    fn.__module__,
+                    fn,
+                )
+            )
             return fn
 
         return decorate
 
     def stack(
-        self, name: str, *, controls: tuple[str, ...] | str, types: tuple[str, ...] | str, severity: str,
-        description: str, remediation: str, tier: str = "all",
+        self,
+        name: str,
+        *,
+        controls: tuple[str, ...] | str,
+        types: tuple[str, ...] | str,
+        severity: str,
+        description: str,
+        remediation: str,
+        tier: str = "all",
     ) -> Callable[[StackCheck], StackCheck]:
         def decorate(fn: StackCheck) -> StackCheck:
-            self._add(Spec(name, _tuple(controls), description, severity, tier, remediation, _tuple(types),
-                           "stack", fn.__module__, fn))
+            self._add(
+                Spec(
+                    name,
+                    _tuple(controls),
+                    description,
+                    severity,
+                    tier,
+                    remediation,
+                    _tuple(types),
+                    "stack",
+                    fn.__module__,
+                    fn,
+                )
+            )
             return fn
 
         return decorate
@@ -423,15 +528,21 @@ def _tuple(value: tuple[str, ...] | str) -> tuple[str, ...]:
 
 REGISTRY = Registry()
 CONFIG_SCHEMA = PolicyConfigSchema(
-    properties={"reason": {"type": "string", "description": "Why this policy's enforcement was changed (shown in the report)."}}
+    properties={
+        "reason": {"type": "string", "description": "Why this policy's enforcement was changed (shown in the report)."}
+    }
 )
 
 
 def enforcement(spec: Spec, ctx: PackContext) -> tuple[EnforcementLevel, str]:
     """The level of `spec` for this stack, and the note its messages carry."""
-    exempted = [c for c in spec.controls if c in ctx.exemptions]
+    exempted = [
+        c
+        for c in spec.controls
+        if c in ctx.exemptions and (not ctx.exemptions[c][1] or spec.name in ctx.exemptions[c][1])
+    ]
     if exempted and len(exempted) == len(spec.controls):
-        reasons = "; ".join(f"{c}: {ctx.exemptions[c]}" for c in exempted)
+        reasons = "; ".join(f"{c}: {ctx.exemptions[c][0]}" for c in exempted)
         return EnforcementLevel.ADVISORY, f"exempted for this stack ({reasons})"
     if applies(spec.tier, ctx.environment):
         return EnforcementLevel.MANDATORY, ""
@@ -445,6 +556,24 @@ def _message(spec: Spec, detail: str, note: str, config: Mapping[str, Any]) -> s
         extra.append(f"enforcement changed: {config['reason']}")
     suffix = f" ({'; '.join(extra)})" if extra else ""
     return f"[{tags}] {detail}{suffix}"
+
+
+EVALUATION_FAILED = "could not be evaluated"
+
+
+def _guarded(spec: Spec, run: Callable[[], list[Any]], urn: str) -> list[Any]:
+    """Run a check; an unexpected error becomes a violation (fail closed) instead of crashing the preview.
+
+    UnknownValueError and not-applicable propagate: the SDK handles both.
+    """
+    try:
+        return run()
+    except UnknownValueError:
+        raise
+    except Exception as exc:
+        if type(exc).__name__ == "_NotApplicableError":
+            raise
+        return [f"{EVALUATION_FAILED} on {urn or 'the stack'}: {type(exc).__name__}: {exc}"]
 
 
 def build_policy(spec: Spec, ctx: PackContext) -> ResourceValidationPolicy | StackValidationPolicy:
@@ -472,14 +601,15 @@ def build_policy(spec: Spec, ctx: PackContext) -> ResourceValidationPolicy | Sta
                 protect=bool(getattr(args.opts, "protect", False)),
                 provider=View(args.provider.props) if args.provider is not None else None,
             )
-            for detail in spec.check(resource, ctx):
+            for detail in _guarded(spec, lambda: list(spec.check(resource, ctx)), args.urn):
                 report(_message(spec, detail, note, args.get_config()), None)
 
         return ResourceValidationPolicy(validate=validate_resource, **common)  # type: ignore[arg-type]
 
     def validate_stack(args: StackValidationArgs, report: ReportViolation) -> None:
         graph = Graph.from_args(args)
-        for detail, urn in spec.check(graph, ctx):
+        for item in _guarded(spec, lambda: list(spec.check(graph, ctx)), ""):
+            detail, urn = item if isinstance(item, tuple) else (item, "")
             report(_message(spec, detail, note, args.get_config()), urn or None)
 
     return StackValidationPolicy(validate=validate_stack, **common)  # type: ignore[arg-type]
@@ -488,6 +618,22 @@ def build_policy(spec: Spec, ctx: PackContext) -> ResourceValidationPolicy | Sta
 # ---------------------------------------------------------------------------------------------
 # Small helpers shared by the modules
 # ---------------------------------------------------------------------------------------------
+
+
+def sub(value: Any, *keys: str, default: Any = None) -> Any:
+    """value[k1][k2]... through mappings only; `default` where a level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return default
+        value = value.get(key)
+        if value is None:
+            return default
+    return value
+
+
+def dicts(value: Any) -> list[dict[str, Any]]:
+    """The mapping elements of a list (anything else in it is ignored)."""
+    return [v for v in as_list(value) if isinstance(v, dict)]
 
 
 def matches(type_: str, patterns: tuple[str, ...]) -> bool:

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from .core import REGISTRY, UNKNOWN, Graph, PackContext, Resource, as_list, statements, unknown
+from .core import REGISTRY, UNKNOWN, Graph, PackContext, Resource, as_list, dicts, statements, sub, unknown
 from .kubernetes_versions import EKS_RELEASES, in_standard_support
 from .network import SUBNET, subnet_tiers, zone
 
@@ -39,9 +39,22 @@ ADDON_MANAGED_POLICIES = {
     "CloudWatchAgentServerPolicy",
 }
 DATA_ACTIONS = (
-    "s3:get", "s3:put", "s3:delete", "s3:list", "s3:*", "secretsmanager:getsecretvalue", "secretsmanager:*",
-    "kms:decrypt", "kms:encrypt", "kms:generatedatakey", "kms:*", "dynamodb:", "sqs:", "sns:publish",
-    "ssm:getparameter", "rds-db:connect",
+    "s3:get",
+    "s3:put",
+    "s3:delete",
+    "s3:list",
+    "s3:*",
+    "secretsmanager:getsecretvalue",
+    "secretsmanager:*",
+    "kms:decrypt",
+    "kms:encrypt",
+    "kms:generatedatakey",
+    "kms:*",
+    "dynamodb:",
+    "sqs:",
+    "sns:publish",
+    "ssm:getparameter",
+    "rds-db:connect",
 )
 
 
@@ -60,24 +73,34 @@ def cluster(r: Resource) -> dict[str, Any]:
             "auth": p.peek("authenticationMode", "CONFIG_MAP"),
             "deletion": p.peek("deletionProtection", False),
         }
-    vpc = p.mapping("vpcConfig")
+    vpc = p.peek("vpcConfig", {})
     encryption = p.peek("encryptionConfig", {})
     key = None
-    if isinstance(encryption, dict) and "secrets" in as_list(encryption.get("resources")):
-        key = (encryption.get("provider") or {}).get("keyArn")
-    elif unknown(encryption):
+    if unknown(encryption) or unknown(sub(encryption, "resources")):
         key = UNKNOWN
+    elif isinstance(encryption, dict) and "secrets" in as_list(encryption.get("resources")):
+        key = _field(sub(encryption, "provider", default={}), "keyArn", None)
     return {
         "name": p.peek("name"),
         "version": p.peek("version"),
-        "private": vpc.get("endpointPrivateAccess", False),
-        "public": vpc.get("endpointPublicAccess", True),
-        "cidrs": vpc.get("publicAccessCidrs", ["0.0.0.0/0"]),
+        "private": _field(vpc, "endpointPrivateAccess", False),
+        "public": _field(vpc, "endpointPublicAccess", True),
+        "cidrs": _field(vpc, "publicAccessCidrs", ["0.0.0.0/0"]),
         "key": key,
         "logs": p.peek("enabledClusterLogTypes", []),
-        "auth": (p.mapping("accessConfig") or {}).get("authenticationMode", "CONFIG_MAP"),
+        "auth": _field(p.peek("accessConfig", {}), "authenticationMode", "CONFIG_MAP"),
         "deletion": p.peek("deletionProtection", False),
     }
+
+
+def _field(container: Any, key: str, default: Any) -> Any:
+    """A field of a nested block: UNKNOWN when the block or the field is unknown, else value or default."""
+    if unknown(container):
+        return UNKNOWN
+    if not isinstance(container, dict):
+        return default
+    value = dict.get(container, key, default)
+    return UNKNOWN if unknown(value) else value
 
 
 @REGISTRY.resource(
@@ -96,7 +119,11 @@ def supported_version(r: Resource, ctx: PackContext) -> Iterator[str]:
         yield "no Kubernetes version is pinned (EKS would pick its default)"
     elif not in_standard_support(str(version), ctx.today):
         release = EKS_RELEASES.get(str(version))
-        when = f"standard support ended {release.end_of_standard_support}" if release and ctx.today > release.end_of_standard_support else "not a known EKS version"
+        when = (
+            f"standard support ended {release.end_of_standard_support}"
+            if release and ctx.today > release.end_of_standard_support
+            else "not a known EKS version"
+        )
         yield f"Kubernetes {version}: {when}"
 
 
@@ -126,7 +153,7 @@ def control_plane_logs(r: Resource, ctx: PackContext) -> Iterator[str]:
     remediation="Create the log group before the cluster (the Cluster component does), else EKS creates it unencrypted and kept forever.",
 )
 def cluster_log_group(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
-    groups = {str(lg.props.peek("name")): lg for lg in g.of(LOG_GROUP)}
+    groups = {str(lg.props.get("name")): lg for lg in g.of(LOG_GROUP)}
     for c in g.of(*CLUSTERS):
         name = cluster(Resource(c.type, c.name, c.urn, c.props, c.protect, c.provider))["name"]
         if unknown(name):
@@ -136,7 +163,10 @@ def cluster_log_group(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
             continue
         lg = groups.get(f"/aws/eks/{name}/cluster")
         if lg is None:
-            yield f"no log group /aws/eks/{name}/cluster in the stack (EKS would create it unencrypted, kept forever)", c.urn
+            yield (
+                f"no log group /aws/eks/{name}/cluster in the stack (EKS would create it unencrypted, kept forever)",
+                c.urn,
+            )
         else:
             if not lg.props.has("kmsKeyId"):
                 yield f"log group /aws/eks/{name}/cluster is not KMS-encrypted", lg.urn
@@ -200,7 +230,7 @@ def no_public_endpoint(r: Resource, ctx: PackContext) -> Iterator[str]:
 )
 def access_entries(r: Resource, ctx: PackContext) -> Iterator[str]:
     if r.type == ACCESS_ENTRY:
-        arn = r.props.peek("principalArn")
+        arn = r.props.get("principalArn")
         if isinstance(arn, str) and ":user/" in arn:
             yield f"access entry for the IAM user {arn}"
         return
@@ -280,8 +310,11 @@ def node_placement(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     tiers = subnet_tiers(g)
     subnets = {s.urn: s for s in g.of(SUBNET)}
     for c in g.of(EKS_COMPONENT):
-        if c.props.peek("skipDefaultNodeGroup") is not True:
-            yield f"cluster {c.name} creates pulumi-eks's self-managed default node group; use managed node groups", c.urn
+        if c.props.get("skipDefaultNodeGroup") is not True:
+            yield (
+                f"cluster {c.name} creates pulumi-eks's self-managed default node group; use managed node groups",
+                c.urn,
+            )
     for ng in g.of(*NODE_GROUPS):
         own = [subnets[u] for u in ng.deps("subnetIds") if u in subnets]
         if not own:
@@ -322,11 +355,11 @@ def launch_template(r: Resource, ctx: PackContext) -> Iterator[str]:
     hop = meta.get("httpPutResponseHopLimit")
     if isinstance(hop, int | float) and hop > 2:
         yield f"metadataOptions.httpPutResponseHopLimit is {hop:g} (lets pods reach the instance's credentials)"
-    devices = [d for d in r.props.items("blockDeviceMappings") if isinstance(d, dict)]
+    devices = dicts(r.props.items("blockDeviceMappings"))
     if not devices:
         yield "no blockDeviceMappings: the root volume is not declared encrypted gp3"
     for i, d in enumerate(devices):
-        ebs = d.get("ebs") or {}
+        ebs = sub(d, "ebs", default={})
         if str(ebs.get("encrypted")).lower() != "true" and not unknown(ebs.get("encrypted")):
             yield f"blockDeviceMappings[{i}] is not encrypted"
         volume_type = ebs.get("volumeType")
@@ -375,7 +408,7 @@ def workload_roles(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     for role in g.of(ROLE):
         if not _trust_is_workload(role.props.json("assumeRolePolicy")):
             continue
-        for inline in [x for x in as_list(role.props.peek("inlinePolicies")) if isinstance(x, dict)]:
+        for inline in dicts(role.props.get("inlinePolicies")):
             bad = _data_on_star(_loads(inline.get("policy")))
             if bad:
                 yield f"role {role.name} inline policy {inline.get('name')} allows {', '.join(bad)} on '*'", role.urn
@@ -384,14 +417,21 @@ def workload_roles(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
             if bad:
                 yield f"role {role.name} policy {rp.name} allows {', '.join(bad)} on '*'", rp.urn
         for att in g.referencing(role, ATTACHMENT, prop="role"):
-            arn = att.props.peek("policyArn")
+            arn = att.props.get("policyArn")
             targets = [policies[u] for u in att.deps("policyArn") if u in policies]
             for p in targets:
                 bad = _data_on_star(p.props.json("policy"))
                 if bad:
                     yield f"role {role.name} policy {p.name} allows {', '.join(bad)} on '*'", p.urn
-            if isinstance(arn, str) and ":iam::aws:policy/" in arn and arn.rsplit("/", 1)[-1] not in ADDON_MANAGED_POLICIES:
-                yield f"role {role.name} has the AWS-managed policy {arn.rsplit('/', 1)[-1]} (not scoped to named ARNs)", att.urn
+            if (
+                isinstance(arn, str)
+                and ":iam::aws:policy/" in arn
+                and arn.rsplit("/", 1)[-1] not in ADDON_MANAGED_POLICIES
+            ):
+                yield (
+                    f"role {role.name} has the AWS-managed policy {arn.rsplit('/', 1)[-1]} (not scoped to named ARNs)",
+                    att.urn,
+                )
 
 
 def _loads(value: Any) -> Any:

@@ -76,7 +76,7 @@ def at_rest(r: Resource, ctx: PackContext) -> Iterator[str]:
 def tls_auth(r: Resource, ctx: PackContext) -> Iterator[str]:
     if r.props.flag("transitEncryptionEnabled") is not True:
         yield "transitEncryptionEnabled is not true"
-    mode = r.props.peek("transitEncryptionMode")
+    mode = r.props.get("transitEncryptionMode")
     if mode not in (None, "required") and not unknown(mode):
         yield f"transitEncryptionMode is {mode!r}, not required"
     if not r.props.has("authToken") and not r.props.has("userGroupIds"):

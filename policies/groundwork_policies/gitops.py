@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .core import REGISTRY, Graph, PackContext, Res, Resource, as_list, unknown
+from .core import REGISTRY, Graph, PackContext, Res, Resource, as_list, num, unknown
 from .kubernetes import RELEASE, app_namespaces, releases
 
 APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
@@ -16,7 +16,7 @@ ECR_LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 
 
 def _values(r: Res) -> dict[str, Any]:
-    v = r.props.peek("values", {})
+    v = r.props.get("values", {})
     return v if isinstance(v, dict) else {}
 
 
@@ -67,7 +67,7 @@ def argocd_ha(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
         for component in ("server", "repoServer", "applicationSet"):
             n = _dig(v, component, "replicas")
             if not isinstance(n, int | float) or n < 2:
-                yield f"{component}.replicas is {n if n is not None else 1}", r.urn
+                yield f"{component}.replicas is {num(n) if isinstance(n, int | float) else 1}", r.urn
 
 
 @REGISTRY.resource(
@@ -96,7 +96,7 @@ def project(r: Resource, ctx: PackContext) -> Iterator[str]:
 
 
 def _application_names(g: Graph) -> set[str]:
-    names = {str(a.props.peek("metadata.name")) for a in g.of(APPLICATION)}
+    names = {str(a.props.get("metadata.name")) for a in g.of(APPLICATION)}
     for s in g.of(APPLICATION_SET):
         for gen in s.props.items("spec.generators"):
             for element in as_list(_dig(gen or {}, "list", "elements")):
@@ -145,9 +145,9 @@ def sync_policy(r: Resource, ctx: PackContext) -> Iterator[str]:
         return
     if ctx.environment == "prod" and automated:
         yield "prod syncs automatically; it must wait for an approved manual sync"
-    if ctx.environment != "prod":
-        if not isinstance(automated, dict) or automated.get("prune") is not True or automated.get("selfHeal") is not True:
-            yield f"{ctx.environment} does not sync automatically with prune and selfHeal"
+    automatic = isinstance(automated, dict) and automated.get("prune") is True and automated.get("selfHeal") is True
+    if ctx.environment != "prod" and not automatic:
+        yield f"{ctx.environment} does not sync automatically with prune and selfHeal"
     if "CreateNamespace=true" in as_list(policy.get("syncOptions")):
         yield "syncOptions has CreateNamespace=true"
 
@@ -161,9 +161,9 @@ def sync_policy(r: Resource, ctx: PackContext) -> Iterator[str]:
     remediation="imageTagMutability IMMUTABLE, imageScanningConfiguration.scanOnPush true, encryptionConfigurations KMS.",
 )
 def ecr(r: Resource, ctx: PackContext) -> Iterator[str]:
-    if r.props.peek("imageTagMutability") not in ("IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"):
+    if r.props.get("imageTagMutability") not in ("IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"):
         yield "image tags are mutable"
-    if r.props.peek("imageScanningConfiguration.scanOnPush") is not True:
+    if r.props.get("imageScanningConfiguration.scanOnPush") is not True:
         yield "images are not scanned on push"
     enc = r.props.items("encryptionConfigurations")
     if not any(isinstance(e, dict) and e.get("encryptionType") == "KMS" for e in enc):

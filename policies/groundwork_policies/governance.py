@@ -11,26 +11,54 @@ from .core import REGISTRY, PackContext, Resource, unknown
 MANDATORY_TAGS = ("Environment", "Project", "Owner", "CostCenter", "ManagedBy")
 # AWS types without a tags property (attachments, associations, split configurations).
 UNTAGGABLE = (
-    "aws:iam/rolePolicy:RolePolicy", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-    "aws:ec2/route:Route", "aws:ec2/routeTableAssociation:RouteTableAssociation",
-    "aws:kms/alias:Alias", "aws:s3/bucketVersioning:BucketVersioning",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    "aws:ec2/route:Route",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation",
+    "aws:kms/alias:Alias",
+    "aws:s3/bucketVersioning:BucketVersioning",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
-    "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
-    "aws:s3/bucketReplicationConfig:BucketReplicationConfig", "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
-    "aws:eks/addon:Addon", "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy",
-    "aws:backup/selection:Selection", "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
-    "aws:secretsmanager/secretVersion:SecretVersion", "aws:secretsmanager/secretRotation:SecretRotation",
-    "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", "aws:rds/proxyTarget:ProxyTarget",
-    "aws:wafv2/webAclAssociation:WebAclAssociation", "aws:sns/topicSubscription:TopicSubscription",
-    "aws:sns/topicPolicy:TopicPolicy", "aws:eks/podIdentityAssociation:PodIdentityAssociation",
-    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-    "aws:ec2/securityGroupRule:SecurityGroupRule", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+    "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
+    "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:eks/addon:Addon",
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy",
+    "aws:ecr/repositoryPolicy:RepositoryPolicy",
+    "aws:backup/selection:Selection",
+    "aws:backup/vaultLockConfiguration:VaultLockConfiguration",
+    "aws:secretsmanager/secretVersion:SecretVersion",
+    "aws:secretsmanager/secretRotation:SecretRotation",
+    "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup",
+    "aws:rds/proxyTarget:ProxyTarget",
+    "aws:wafv2/webAclAssociation:WebAclAssociation",
+    "aws:sns/topicSubscription:TopicSubscription",
+    "aws:sns/topicPolicy:TopicPolicy",
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+    "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:ec2/securityGroupRule:SecurityGroupRule",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
     "aws:iam/serviceLinkedRole:ServiceLinkedRole",
 )
 STATEFUL = (
-    "aws:kms/key:Key", "aws:rds/instance:Instance", "aws:elasticache/replicationGroup:ReplicationGroup",
-    "aws:s3/bucket:Bucket", "eks:index:Cluster", "aws:eks/cluster:Cluster", "aws:backup/vault:Vault",
+    "aws:kms/key:Key",
+    "aws:rds/instance:Instance",
+    "aws:elasticache/replicationGroup:ReplicationGroup",
+    "aws:s3/bucket:Bucket",
+    "eks:index:Cluster",
+    "aws:eks/cluster:Cluster",
+    "aws:backup/vault:Vault",
+)
+# Names unique only inside their parent (a plan, a role): they cannot collide across stacks.
+SCOPED_NAMES = (
+    "aws:backup/selection:Selection",
+    "aws:iam/rolePolicy:RolePolicy",
+    "aws:eks/addon:Addon",
+    "aws:eks/accessEntry:AccessEntry",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
 )
 NAME_PROPS = {
     "aws:s3/bucket:Bucket": "bucket",
@@ -102,7 +130,7 @@ def protect(r: Resource, ctx: PackContext) -> Iterator[str]:
     remediation="Derive names with groundwork.naming.Naming (or leave them to Pulumi's auto-naming).",
 )
 def derived_names(r: Resource, ctx: PackContext) -> Iterator[str]:
-    if not ctx.stack:
+    if not ctx.stack or r.type in SCOPED_NAMES:
         return
     prop = NAME_PROPS.get(r.type, "name")
     name = r.props.peek(prop)

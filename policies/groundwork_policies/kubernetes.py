@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .core import REGISTRY, Graph, PackContext, Res, Resource, as_list, unknown
+from .core import REGISTRY, Graph, PackContext, Res, Resource, as_list, dicts, sub, unknown
 from .platform import ADMISSION_POLICIES, CHARTS, PLATFORM_NAMESPACES
 
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -37,19 +37,39 @@ WORKLOADS = {
     "kubernetes:core/v1:Pod": "spec",
 }
 CLUSTER_SCOPED_KINDS = {
-    "Namespace", "ClusterRole", "ClusterRoleBinding", "StorageClass", "CustomResourceDefinition", "IngressClass",
-    "PriorityClass", "ClusterPolicy", "ClusterSecretStore", "ClusterExternalSecret", "IngressClassParams",
-    "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "PersistentVolume", "ClusterIssuer",
-    "CSIDriver", "APIService", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "ClusterCleanupPolicy",
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "IngressClass",
+    "PriorityClass",
+    "ClusterPolicy",
+    "ClusterSecretStore",
+    "ClusterExternalSecret",
+    "IngressClassParams",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "PersistentVolume",
+    "ClusterIssuer",
+    "CSIDriver",
+    "APIService",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "ClusterCleanupPolicy",
 }
 PSA_MODES = ("enforce", "audit", "warn")
 SECRET_NAME = re.compile(r"(password|passwd|secret|token|api[-_]?key|private[-_]?key|credentials?|auth)", re.I)
-REFERENCE_KEY = re.compile(r"(existing|secretname|secretref|secretkey|keyref|ref$|name$|key$|enabled|file|path|mount)", re.I)
-ECR_IMAGE = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[^:@\s]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
+REFERENCE_KEY = re.compile(
+    r"(existing|secretname|secretref|secretkey|keyref|ref$|name$|key$|enabled|file|path|mount)", re.I
+)
+ECR_IMAGE = re.compile(
+    r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/[^:@\s]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
+)
 
 
 def chart_of(r: Res) -> str:
-    chart = r.props.peek("chart", "")
+    chart = r.props.get("chart", "")
     return str(chart).rsplit("/", 1)[-1] if isinstance(chart, str) else ""
 
 
@@ -58,7 +78,7 @@ def releases(g: Graph, component: str) -> list[Res]:
 
 
 def namespace_name(r: Res | Resource) -> str | None:
-    name = r.props.peek("metadata.name")
+    name = r.props.get("metadata.name")
     return name if isinstance(name, str) else None
 
 
@@ -85,17 +105,32 @@ def in_namespace(g: Graph, ns: Res, type_: str) -> list[Res]:
 @REGISTRY.resource(
     "kubernetes-no-default-namespace",
     controls="K8S-01",
-    types=(*WORKLOADS, "kubernetes:core/v1:Service", "kubernetes:core/v1:ConfigMap", SECRET, INGRESS, HPA,
-           NETWORK_POLICY, QUOTA, LIMIT_RANGE, "kubernetes:core/v1:ServiceAccount", "kubernetes:policy/v1:PodDisruptionBudget",
-           RELEASE, "kubernetes:external-secrets.io/v1:ExternalSecret", "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
-           "kubernetes:monitoring.coreos.com/v1:PrometheusRule", "kubernetes:argoproj.io/v1alpha1:Application",
-           "kubernetes:argoproj.io/v1alpha1:AppProject", "kubernetes:argoproj.io/v1alpha1:ApplicationSet"),
+    types=(
+        *WORKLOADS,
+        "kubernetes:core/v1:Service",
+        "kubernetes:core/v1:ConfigMap",
+        SECRET,
+        INGRESS,
+        HPA,
+        NETWORK_POLICY,
+        QUOTA,
+        LIMIT_RANGE,
+        "kubernetes:core/v1:ServiceAccount",
+        "kubernetes:policy/v1:PodDisruptionBudget",
+        RELEASE,
+        "kubernetes:external-secrets.io/v1:ExternalSecret",
+        "kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+        "kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+        "kubernetes:argoproj.io/v1alpha1:Application",
+        "kubernetes:argoproj.io/v1alpha1:AppProject",
+        "kubernetes:argoproj.io/v1alpha1:ApplicationSet",
+    ),
     severity="medium",
     description="Nothing is deployed to the `default` namespace; every object names its namespace.",
     remediation="Set metadata.namespace (namespace for Helm releases) to the team's or platform component's namespace.",
 )
 def no_default_namespace(r: Resource, ctx: PackContext) -> Iterator[str]:
-    ns = r.props.peek("namespace") if r.type == RELEASE else r.props.peek("metadata.namespace")
+    ns = r.props.peek("namespace" if r.type == RELEASE else "metadata.namespace")
     if unknown(ns):
         return
     if ns in (None, "", "default"):
@@ -114,7 +149,12 @@ def pod_security(r: Resource, ctx: PackContext) -> Iterator[str]:
     if namespace_name(r) in PLATFORM_NAMESPACES:
         return
     labels = r.props.mapping("metadata.labels")
-    wrong = [m for m in PSA_MODES if labels.get(f"pod-security.kubernetes.io/{m}") != "restricted" and not unknown(labels.get(f"pod-security.kubernetes.io/{m}"))]
+    wrong = [
+        m
+        for m in PSA_MODES
+        if labels.get(f"pod-security.kubernetes.io/{m}") != "restricted"
+        and not unknown(labels.get(f"pod-security.kubernetes.io/{m}"))
+    ]
     if wrong:
         yield f"pod-security.kubernetes.io/{{{','.join(wrong)}}} is not 'restricted'"
 
@@ -123,14 +163,16 @@ def _default_deny(np: Res) -> bool:
     spec = np.props.mapping("spec")
     selector = spec.get("podSelector")
     types = set(as_list(spec.get("policyTypes")))
-    return selector in ({}, None) and {"Ingress", "Egress"} <= types and not spec.get("ingress") and not spec.get("egress")
+    return (
+        selector in ({}, None) and {"Ingress", "Egress"} <= types and not spec.get("ingress") and not spec.get("egress")
+    )
 
 
 def _allows_dns(np: Res) -> bool:
     spec = np.props.mapping("spec")
     for rule in as_list(spec.get("egress")):
-        for port in as_list((rule or {}).get("ports")):
-            if isinstance(port, dict) and port.get("port") in (53, 53.0, "53", "dns"):
+        for port in dicts(sub(rule, "ports")):
+            if port.get("port") in (53, 53.0, "53", "dns"):
                 return True
     return False
 
@@ -192,10 +234,16 @@ def _main_containers(r: Resource) -> list[dict[str, Any]]:
 )
 def resources(r: Resource, ctx: PackContext) -> Iterator[str]:
     for c in containers(r):
-        res = c.get("resources") or {}
-        requests, limits = res.get("requests") or {}, res.get("limits") or {}
-        missing = [k for k, ok in (("requests.cpu", "cpu" in requests), ("requests.memory", "memory" in requests),
-                                    ("limits.memory", "memory" in limits)) if not ok]
+        requests, limits = sub(c, "resources", "requests", default={}), sub(c, "resources", "limits", default={})
+        missing = [
+            k
+            for k, ok in (
+                ("requests.cpu", "cpu" in requests),
+                ("requests.memory", "memory" in requests),
+                ("limits.memory", "memory" in limits),
+            )
+            if not ok
+        ]
         if missing:
             yield f"container {c.get('name')} has no {', '.join(missing)}"
 
@@ -244,7 +292,7 @@ def images(r: Resource, ctx: PackContext) -> Iterator[str]:
 )
 def readonly_rootfs(r: Resource, ctx: PackContext) -> Iterator[str]:
     for c in containers(r):
-        if (c.get("securityContext") or {}).get("readOnlyRootFilesystem") is not True:
+        if sub(c, "securityContext", "readOnlyRootFilesystem") is not True:
             yield f"container {c.get('name')} has a writable root filesystem"
 
 
@@ -258,8 +306,8 @@ def readonly_rootfs(r: Resource, ctx: PackContext) -> Iterator[str]:
 )
 def secret_env(r: Resource, ctx: PackContext) -> Iterator[str]:
     for c in containers(r):
-        for e in as_list(c.get("env")):
-            if isinstance(e, dict) and SECRET_NAME.search(str(e.get("name", ""))) and e.get("value") not in (None, ""):
+        for e in dicts(c.get("env")):
+            if SECRET_NAME.search(str(e.get("name", ""))) and e.get("value") not in (None, ""):
                 yield f"container {c.get('name')} sets {e.get('name')} to a literal value"
 
 
@@ -303,7 +351,7 @@ def _policy_enforced(p: Res) -> bool:
     rules = [x for x in as_list(spec.get("rules")) if isinstance(x, dict)]
     validating = [x for x in rules if "validate" in x]
     if validating:
-        return all((x.get("validate") or {}).get("failureAction") == "Enforce" for x in validating)
+        return all(sub(x, "validate", "failureAction") == "Enforce" for x in validating)
     return any("generate" in x or "mutate" in x for x in rules)
 
 
@@ -408,11 +456,11 @@ SEMVER = re.compile(r"^v?\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$")
     remediation="Set version to an exact x.y.z (pinned in groundwork/charts.py) and an https/oci repository.",
 )
 def helm_pinned(r: Resource, ctx: PackContext) -> Iterator[str]:
-    version = r.props.peek("version")
+    version = r.props.get("version")
     if not unknown(version) and not (isinstance(version, str) and SEMVER.match(version)):
         yield f"chart version {version!r} is not an exact version"
-    repo = r.props.peek("repositoryOpts.repo") if r.type == RELEASE else r.props.peek("repositoryOpts.repo")
-    chart = r.props.peek("chart")
+    repo = r.props.get("repositoryOpts.repo")
+    chart = r.props.get("chart")
     source = repo if isinstance(repo, str) and repo else chart
     if not unknown(source) and not (isinstance(source, str) and source.startswith(("https://", "oci://"))):
         yield f"chart source {source!r} is not https:// or oci://"
@@ -423,7 +471,13 @@ def _secret_literals(value: Any, path: str = "") -> Iterator[str]:
         for k, v in value.items():
             key = str(k)
             here = f"{path}.{key}" if path else key
-            if isinstance(v, str) and v and not unknown(v) and SECRET_NAME.search(key) and not REFERENCE_KEY.search(key):
+            if (
+                isinstance(v, str)
+                and v
+                and not unknown(v)
+                and SECRET_NAME.search(key)
+                and not REFERENCE_KEY.search(key)
+            ):
                 yield here
             else:
                 yield from _secret_literals(v, here)

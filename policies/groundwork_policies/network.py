@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .core import REGISTRY, UNKNOWN, Graph, PackContext, Res, Resource, as_list, unknown
+from .core import REGISTRY, UNKNOWN, Graph, PackContext, Res, Resource, as_list, dicts, sub, unknown
 
 VPC = "aws:ec2/vpc:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -84,9 +84,9 @@ def subnets_of(g: Graph, vpc: Res) -> list[Res]:
 
 
 def zone(subnet: Res) -> str:
-    z = subnet.props.peek("availabilityZone")
+    z = subnet.props.get("availabilityZone")
     if z is UNKNOWN or not z:
-        z = subnet.props.peek("availabilityZoneId")
+        z = subnet.props.get("availabilityZoneId")
     return str(z) if z not in (None, UNKNOWN) else f"?{subnet.name}"
 
 
@@ -129,8 +129,13 @@ def nat_per_az(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
         nat_zones = {zone(subnet_by_urn[u]) for n in g.of(NAT) for u in n.deps("subnetId") if u in subnet_by_urn}
         missing = sorted(private_zones - nat_zones)
         if missing:
-            yield (f"VPC {vpc.name} has private subnets in {len(private_zones)} AZs but NAT gateways in "
-                   f"{len(nat_zones)}; no NAT in {', '.join(missing)}"), vpc.urn
+            yield (
+                (
+                    f"VPC {vpc.name} has private subnets in {len(private_zones)} AZs but NAT gateways in "
+                    f"{len(nat_zones)}; no NAT in {', '.join(missing)}"
+                ),
+                vpc.urn,
+            )
 
 
 @REGISTRY.stack(
@@ -148,7 +153,7 @@ def flow_logs(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
             yield f"VPC {vpc.name} has no flow log", vpc.urn
             continue
         for fl in logs:
-            if fl.props.peek("logDestinationType", "cloud-watch-logs") == "s3":
+            if fl.props.get("logDestinationType", "cloud-watch-logs") == "s3":
                 continue  # an S3 destination is checked by the bucket policies
             groups = g.targets(fl, "logDestination", LOG_GROUP) or g.targets(fl, "logGroupName", LOG_GROUP)
             if not groups:
@@ -172,7 +177,10 @@ def default_sg(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     for vpc in g.of(VPC):
         managed = g.referencing(vpc, DEFAULT_SG, prop="vpcId")
         if not managed:
-            yield f"VPC {vpc.name}'s default security group is not managed (it allows all traffic within the group)", vpc.urn
+            yield (
+                f"VPC {vpc.name}'s default security group is not managed (it allows all traffic within the group)",
+                vpc.urn,
+            )
         for sg in managed:
             if sg.props.get("ingress") or sg.props.get("egress"):
                 yield f"default security group {sg.name} has rules; it must have none", sg.urn
@@ -181,6 +189,7 @@ def default_sg(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
 def _ports(rule: dict) -> tuple[float, float]:
     def n(v: object, d: float) -> float:
         return float(v) if isinstance(v, int | float) and not isinstance(v, bool) else d
+
     return n(rule.get("fromPort"), 0), n(rule.get("toPort"), 65535)
 
 
@@ -196,7 +205,12 @@ def _world_open_rules(r: Resource) -> Iterator[tuple[dict, float, float]]:
     else:
         rules = []
     for rule in rules:
-        cidrs = [*as_list(rule.get("cidrBlocks")), *as_list(rule.get("ipv6CidrBlocks")), rule.get("cidrIpv4"), rule.get("cidrIpv6")]
+        cidrs = [
+            *as_list(rule.get("cidrBlocks")),
+            *as_list(rule.get("ipv6CidrBlocks")),
+            rule.get("cidrIpv4"),
+            rule.get("cidrIpv6"),
+        ]
         if any(c in WORLD for c in cidrs):
             lo, hi = _ports(rule)
             if str(rule.get("protocol", rule.get("ipProtocol", "tcp"))) in ("-1", "all"):
@@ -253,21 +267,36 @@ DATA_STORES = {
 def datastore_ingress(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     for store in g.of(*DATA_STORES):
         prop, port_prop, default_port = DATA_STORES[store.type]
-        port = store.props.peek(port_prop, default_port) if port_prop else default_port
+        port = store.props.get(port_prop, default_port) if port_prop else default_port
         sgs = g.targets(store, prop, SG)
         if not store.props.has(prop):
             yield f"{store.name} has no security group of its own (the VPC default would apply)", store.urn
         for sg in sgs:
-            rules = [x for x in as_list(sg.props.peek("ingress")) if isinstance(x, dict)]
+            rules = [x for x in as_list(sg.props.get("ingress")) if isinstance(x, dict)]
             rules += [x.props.data for x in g.referencing(sg, SG_INGRESS, prop="securityGroupId")]
-            rules += [x.props.data for x in g.referencing(sg, SG_RULE, prop="securityGroupId") if x.props.peek("type") == "ingress"]
+            rules += [
+                x.props.data
+                for x in g.referencing(sg, SG_RULE, prop="securityGroupId")
+                if x.props.get("type") == "ingress"
+            ]
             for rule in rules:
-                cidrs = [c for c in [*as_list(rule.get("cidrBlocks")), rule.get("cidrIpv4"), *as_list(rule.get("ipv6CidrBlocks"))] if c]
+                cidrs = [
+                    c
+                    for c in [
+                        *as_list(rule.get("cidrBlocks")),
+                        rule.get("cidrIpv4"),
+                        *as_list(rule.get("ipv6CidrBlocks")),
+                    ]
+                    if c
+                ]
                 lo, hi = _ports(rule)
                 if cidrs:
                     yield f"security group {sg.name} of {store.name} admits CIDRs {', '.join(map(str, cidrs))}", sg.urn
                 if isinstance(port, int | float) and (lo, hi) != (port, port):
-                    yield f"security group {sg.name} of {store.name} opens ports {int(lo)}-{int(hi)}, not only {int(port)}", sg.urn
+                    yield (
+                        f"security group {sg.name} of {store.name} opens ports {int(lo)}-{int(hi)}, not only {int(port)}",
+                        sg.urn,
+                    )
 
 
 @REGISTRY.resource(
@@ -333,7 +362,8 @@ def s3_endpoint(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     for vpc in g.of(VPC):
         endpoints = g.referencing(vpc, ENDPOINT, prop="vpcId")
         if not any(
-            str(e.props.peek("serviceName", "")).endswith(".s3") and e.props.peek("vpcEndpointType", "Gateway") == "Gateway"
+            str(e.props.get("serviceName", "")).endswith(".s3")
+            and e.props.get("vpcEndpointType", "Gateway") == "Gateway"
             for e in endpoints
         ):
             yield f"VPC {vpc.name} has no S3 gateway endpoint", vpc.urn
@@ -359,23 +389,23 @@ def _tls12(policy: object) -> bool:
 )
 def lb_tls(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     for lb in g.of(LB, ALB):
-        if lb.props.flag("internal") is True or lb.props.peek("loadBalancerType", "application") != "application":
+        if lb.props.flag("internal") is True or lb.props.get("loadBalancerType", "application") != "application":
             continue
         listeners = g.referencing(lb, LISTENER, ALB_LISTENER, prop="loadBalancerArn")
-        https = [x for x in listeners if x.props.peek("protocol") == "HTTPS"]
+        https = [x for x in listeners if x.props.get("protocol") == "HTTPS"]
         if not https:
             yield f"load balancer {lb.name} has no HTTPS listener", lb.urn
         for x in https:
-            if not _tls12(x.props.peek("sslPolicy")):
-                yield f"listener {x.name} uses SSL policy {x.props.peek('sslPolicy')}, not TLS 1.2+", x.urn
-            cert = x.props.peek("certificateArn")
+            if not _tls12(x.props.get("sslPolicy")):
+                yield f"listener {x.name} uses SSL policy {x.props.get('sslPolicy')}, not TLS 1.2+", x.urn
+            cert = x.props.get("certificateArn")
             if cert is not UNKNOWN and not (isinstance(cert, str) and ":acm:" in cert) and not x.deps("certificateArn"):
                 yield f"listener {x.name} has no ACM certificate", x.urn
         for x in listeners:
-            if x.props.peek("protocol") != "HTTP":
+            if x.props.get("protocol") != "HTTP":
                 continue
-            actions = [a for a in x.props.items("defaultActions") if isinstance(a, dict)]
-            redirect = any(a.get("type") == "redirect" and (a.get("redirect") or {}).get("protocol") == "HTTPS" for a in actions)
+            actions = dicts(x.props.items("defaultActions"))
+            redirect = any(a.get("type") == "redirect" and sub(a, "redirect", "protocol") == "HTTPS" for a in actions)
             if not redirect:
                 yield f"HTTP listener {x.name} does not redirect to HTTPS", x.urn
 
@@ -431,7 +461,9 @@ def ingress_class_tls(r: Resource, ctx: PackContext) -> Iterator[str]:
 )
 def ingress_redirect(r: Resource, ctx: PackContext) -> Iterator[str]:
     annotations = r.props.mapping("metadata.annotations")
-    if not any(k.startswith("alb.ingress.kubernetes.io/") for k in annotations) and "alb" not in str(r.props.peek("spec.ingressClassName", "")):
+    if not any(k.startswith("alb.ingress.kubernetes.io/") for k in annotations) and "alb" not in str(
+        r.props.get("spec.ingressClassName", "")
+    ):
         return
     if "HTTPS" not in str(annotations.get("alb.ingress.kubernetes.io/listen-ports", "")):
         yield "alb.ingress.kubernetes.io/listen-ports has no HTTPS listener"

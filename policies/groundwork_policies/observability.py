@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from .core import REGISTRY, Graph, PackContext, Res, as_list, unknown
+from .core import REGISTRY, Graph, PackContext, Res, as_list, dicts, num, sub, unknown
 from .kubernetes import RELEASE, chart_of, releases
 
 CLUSTERS = ("eks:index:Cluster", "aws:eks/cluster:Cluster")
@@ -23,7 +23,7 @@ TOPIC = "aws:sns/topic:Topic"
 RDS = "aws:rds/instance:Instance"
 CACHE = "aws:elasticache/replicationGroup:ReplicationGroup"
 NAT = "aws:ec2/natGateway:NatGateway"
-BACKUP_VAULT = "aws:backup/vault:Vault"
+BACKUP_PLAN = "aws:backup/plan:Plan"
 REQUIRED_ALERTS = {
     "ServiceDown": "service down",
     "ServiceHighErrorRate": "error rate > 5 %",
@@ -39,7 +39,7 @@ AWS_ALARMS = {
     RDS: ("AWS/RDS", ("CPUUtilization", "FreeStorageSpace", "DatabaseConnections")),
     CACHE: ("AWS/ElastiCache", ("DatabaseMemoryUsagePercentage", "Evictions", "EngineCPUUtilization")),
     NAT: ("AWS/NATGateway", ("ErrorPortAllocation", "PacketsDropCount")),
-    BACKUP_VAULT: ("AWS/Backup", ("NumberOfBackupJobsFailed",)),
+    BACKUP_PLAN: ("AWS/Backup", ("NumberOfBackupJobsFailed",)),
 }
 DURATION = re.compile(r"^(\d+)([smhdwy])$")
 
@@ -53,7 +53,7 @@ def _days(value: Any) -> float | None:
 
 
 def _values(r: Res) -> dict[str, Any]:
-    v = r.props.peek("values", {})
+    v = r.props.get("values", {})
     return v if isinstance(v, dict) else {}
 
 
@@ -63,6 +63,10 @@ def _dig(data: Any, path: str) -> Any:
             return None
         data = data.get(part)
     return data
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _has_cluster(g: Graph) -> bool:
@@ -84,7 +88,7 @@ def prometheus(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     if not stacks:
         yield "the cluster has no kube-prometheus-stack release", ""
     for r in stacks:
-        spec = _dig(_values(r), "prometheus.prometheusSpec") or {}
+        spec = _mapping(_dig(_values(r), "prometheus.prometheusSpec"))
         days = _days(spec.get("retention", "10d"))
         if not unknown(spec.get("retention")) and (days is None or days < 30):
             yield f"Prometheus retention is {spec.get('retention', '10d (chart default)')}, under 30 days", r.urn
@@ -106,12 +110,12 @@ def prometheus_ha(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
         for path in ("prometheus.prometheusSpec.replicas", "alertmanager.alertmanagerSpec.replicas"):
             n = _dig(_values(r), path)
             if not unknown(n) and (not isinstance(n, int | float) or n < 2):
-                yield f"{path} is {n if n is not None else 1}", r.urn
+                yield f"{path} is {num(n) if isinstance(n, int | float) else 1}", r.urn
 
 
 def _monitors_service(sm: Res, service: str) -> bool:
     labels = sm.props.mapping("spec.selector.matchLabels")
-    return sm.props.peek("metadata.name") == service or service in labels.values()
+    return sm.props.get("metadata.name") == service or service in labels.values()
 
 
 @REGISTRY.stack(
@@ -144,15 +148,18 @@ def grafana(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     if not _has_cluster(g):
         return
     stacks = releases(g, "prometheus")
-    grafana_values = [_dig(_values(r), "grafana") or {} for r in stacks]
-    if not any(v.get("enabled", True) for v in grafana_values) and not [r for r in g.of(RELEASE) if chart_of(r) == "grafana"]:
+    grafana_values = [_mapping(_dig(_values(r), "grafana")) for r in stacks]
+    if not any(v.get("enabled", True) for v in grafana_values) and not [
+        r for r in g.of(RELEASE) if chart_of(r) == "grafana"
+    ]:
         yield "no Grafana is installed", ""
     for r, v in zip(stacks, grafana_values, strict=False):
         if v.get("enabled", True) and not _dig(v, "admin.existingSecret"):
             yield "Grafana's admin credentials do not come from an existing Secret", r.urn
     dashboards = " ".join(
-        str(cm.props.peek("metadata.name")) for cm in g.of(CONFIG_MAP)
-        if (cm.props.mapping("metadata.labels") or {}).get("grafana_dashboard") == "1"
+        str(cm.props.get("metadata.name"))
+        for cm in g.of(CONFIG_MAP)
+        if sub(cm.props.mapping("metadata"), "labels", "grafana_dashboard") == "1"
     )
     missing = [d for d in DASHBOARDS if d not in dashboards]
     if missing:
@@ -163,8 +170,8 @@ def _rule_names(g: Graph, kind: str) -> set[str]:
     names: set[str] = set()
     for pr in g.of(PROMETHEUS_RULE):
         for group in pr.props.items("spec.groups"):
-            for rule in as_list((group or {}).get("rules")):
-                if isinstance(rule, dict) and rule.get(kind):
+            for rule in dicts(sub(group, "rules")):
+                if rule.get(kind):
                     names.add(str(rule[kind]))
     return names
 
@@ -185,8 +192,8 @@ def alerts(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     if missing:
         yield f"alerts missing: {', '.join(missing)}", ""
     for r in releases(g, "prometheus"):
-        route = _dig(_values(r), "alertmanager.config.route") or {}
-        matchers = " ".join(str(x) for sub in as_list(route.get("routes")) for x in as_list((sub or {}).get("matchers")))
+        route = _mapping(_dig(_values(r), "alertmanager.config.route"))
+        matchers = " ".join(str(x) for child in dicts(sub(route, "routes")) for x in as_list(child.get("matchers")))
         if "critical" not in matchers or "warning" not in matchers:
             yield "Alertmanager does not route severity critical and warning to their receivers", r.urn
 
@@ -217,9 +224,7 @@ def logs(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
 
 
 def _sampling(r: Res) -> float | None:
-    processors = _dig(_values(r), "config.processors") or {}
-    sampler = processors.get("probabilistic_sampler") if isinstance(processors, dict) else None
-    value = (sampler or {}).get("sampling_percentage")
+    value = sub(_dig(_values(r), "config.processors"), "probabilistic_sampler", "sampling_percentage")
     return float(value) if isinstance(value, int | float) else None
 
 
@@ -267,7 +272,7 @@ def tracing_prod(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     severity="medium",
     tier="stg+",
     description="CloudWatch alarms watch every database (CPU, storage, connections), cache (memory, evictions, CPU), "
-    "NAT gateway (errors) and backup vault (failed jobs), and notify an encrypted SNS topic.",
+    "NAT gateway (errors) and backup plan (failed jobs), and notify an encrypted SNS topic.",
     remediation="The Observability component creates the alarms with thresholds from groundwork:observability.awsAlarms.",
 )
 def aws_alarms(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
@@ -275,8 +280,10 @@ def aws_alarms(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     topics = {t.urn: t for t in g.of(TOPIC)}
     for type_, (namespace, metrics) in AWS_ALARMS.items():
         for target in g.of(type_):
-            watching = [a for a in alarms if target.urn in a.deps("dimensions") and a.props.peek("namespace") == namespace]
-            have = {a.props.peek("metricName") for a in watching}
+            watching = [
+                a for a in alarms if target.urn in a.deps("dimensions") and a.props.get("namespace") == namespace
+            ]
+            have = {a.props.get("metricName") for a in watching}
             missing = [m for m in metrics if m not in have]
             if missing:
                 yield f"{target.name} has no alarm on {', '.join(missing)}", target.urn
@@ -298,6 +305,8 @@ def aws_alarms(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     remediation="Enable groundwork:observability.slo (on in prod); the Observability component generates the rules.",
 )
 def slo(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
+    if not _has_cluster(g):
+        return
     records = _rule_names(g, "record")
     alerts_ = _rule_names(g, "alert")
     if not any(r.startswith("slo:") for r in records):

@@ -79,12 +79,17 @@ def force_ssl(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     for db in g.of(INSTANCE):
         groups = g.targets(db, "parameterGroupName", PARAMETER_GROUP)
         if not groups:
-            yield f"database {db.name} does not use a parameter group of this stack (the default allows plain-text connections)", db.urn
+            yield (
+                f"database {db.name} does not use a parameter group of this stack (the default allows plain-text connections)",
+                db.urn,
+            )
         for pg in groups:
-            params = {str(p.get("name")): str(p.get("value")) for p in pg.props.items("parameters") if isinstance(p, dict)}
+            params = {
+                str(p.get("name")): str(p.get("value")) for p in pg.props.items("parameters") if isinstance(p, dict)
+            }
             if params.get("rds.force_ssl") != "1":
                 yield f"parameter group {pg.name} of {db.name} does not set rds.force_ssl=1", pg.urn
-            family = pg.props.peek("family")
+            family = pg.props.get("family")
             if isinstance(family, str) and not family.startswith("postgres"):
                 yield f"parameter group {pg.name} has family {family}, not postgres", pg.urn
 
@@ -105,7 +110,13 @@ def not_public(r: Resource, ctx: PackContext) -> Iterator[str]:
 @REGISTRY.stack(
     "aws-rds-instance-in-isolated-subnets",
     controls=("DB-05", "CACHE-05"),
-    types=(INSTANCE, SUBNET_GROUP, "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/subnetGroup:SubnetGroup", SUBNET),
+    types=(
+        INSTANCE,
+        SUBNET_GROUP,
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        "aws:elasticache/subnetGroup:SubnetGroup",
+        SUBNET,
+    ),
     severity="high",
     description="Databases and caches sit in subnet groups of isolated subnets (no route to the internet).",
     remediation="Use the database subnet group of the Network component (isolated tier).",
@@ -114,7 +125,11 @@ def isolated_subnets(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     tiers = subnet_tiers(g)
     pairs = [
         (INSTANCE, "dbSubnetGroupName", SUBNET_GROUP),
-        ("aws:elasticache/replicationGroup:ReplicationGroup", "subnetGroupName", "aws:elasticache/subnetGroup:SubnetGroup"),
+        (
+            "aws:elasticache/replicationGroup:ReplicationGroup",
+            "subnetGroupName",
+            "aws:elasticache/subnetGroup:SubnetGroup",
+        ),
     ]
     for store_type, prop, group_type in pairs:
         for store in g.of(store_type):
@@ -124,7 +139,10 @@ def isolated_subnets(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
             for sg in g.targets(store, prop, group_type):
                 exposed = [tiers[u] for u in sg.deps("subnetIds") if tiers.get(u) in ("public", "private")]
                 if exposed:
-                    yield f"subnet group {sg.name} of {store.name} includes {', '.join(sorted(set(exposed)))} subnets", sg.urn
+                    yield (
+                        f"subnet group {sg.name} of {store.name} includes {', '.join(sorted(set(exposed)))} subnets",
+                        sg.urn,
+                    )
 
 
 @REGISTRY.resource(
@@ -274,7 +292,7 @@ def gp3(r: Resource, ctx: PackContext) -> Iterator[str]:
     remediation="Set groundwork:database.pooling to rds-proxy (or pgbouncer).",
 )
 def pooling(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
-    pgbouncer = any("pgbouncer" in str(r.props.peek("chart", "")) for r in g.of(HELM_RELEASE))
+    pgbouncer = any("pgbouncer" in str(r.props.get("chart", "")) for r in g.of(HELM_RELEASE))
     for db in g.of(INSTANCE):
         targets = g.referencing(db, PROXY_TARGET, prop="dbInstanceIdentifier")
         proxies = [p for t in targets for p in g.targets(t, "dbProxyName", PROXY)]

@@ -37,7 +37,7 @@ def secret_cmk(r: Resource, ctx: PackContext) -> Iterator[str]:
 )
 def rotation(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     for s in g.of(SECRET):
-        tags = s.props.peek("tags") or {}
+        tags = s.props.get("tags") or {}
         if not (isinstance(tags, dict) and tags.get("SecretType") == "database"):
             continue
         rotations = g.referencing(s, ROTATION, prop="secretId")
@@ -61,7 +61,11 @@ def rotation(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     remediation="enableKeyRotation true; a policy naming the account root and service principals with conditions.",
 )
 def key_policy(r: Resource, ctx: PackContext) -> Iterator[str]:
-    if r.type == KEY and r.props.flag("enableKeyRotation") is not True and r.props.peek("customerMasterKeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT":
+    if (
+        r.type == KEY
+        and r.props.flag("enableKeyRotation") is not True
+        and r.props.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
+    ):
         yield "enableKeyRotation is not true"
     if not r.props.has("policy"):
         yield "no explicit key policy (the default grants the whole account through IAM only)"
@@ -90,11 +94,11 @@ def cloudtrail(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     if not trails:
         yield "no CloudTrail trail records management events", ""
     for t in trails:
-        if t.props.peek("enableLogFileValidation") is not True:
+        if t.props.get("enableLogFileValidation") is not True:
             yield f"trail {t.name} has no log file validation", t.urn
         if not t.props.has("kmsKeyId"):
             yield f"trail {t.name} is not KMS-encrypted", t.urn
-        if t.props.peek("enableLogging") is False:
+        if t.props.get("enableLogging") is False:
             yield f"trail {t.name} is not logging", t.urn
         selectors = [s for s in t.props.items("eventSelectors") if isinstance(s, dict)]
         if selectors and not any(s.get("includeManagementEvents", True) is True for s in selectors):
