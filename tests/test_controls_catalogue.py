@@ -44,3 +44,36 @@ def test_tiers() -> None:
     assert [applies("stg+", e) for e in ("dev", "staging", "prod")] == [False, True, True]
     assert [applies("prod", e) for e in ("dev", "staging", "prod")] == [False, False, True]
     assert all(applies("all", e) for e in ("dev", "staging", "prod"))
+
+
+def test_every_p_control_has_a_policy(shared: Path) -> None:
+    import groundwork_policies as pack
+
+    covered = {c for spec in pack.REGISTRY.specs.values() for c in spec.controls}
+    p_controls = sorted(cid for cid, (_t, _tier, where, _a) in catalogue(shared).items() if "P" in where)
+    assert len(p_controls) == 72
+    assert [c for c in p_controls if c not in covered] == []
+
+
+def test_policies_name_only_p_controls_and_carry_metadata() -> None:
+    import groundwork_policies as pack
+
+    for spec in pack.REGISTRY.specs.values():
+        assert all("P" in CONTROLS[c].where for c in spec.controls), spec.name
+        assert spec.description and spec.remediation and spec.types, spec.name
+        assert re.fullmatch(r"(aws|kubernetes)(-[a-z0-9]+)+", spec.name), spec.name
+
+
+def test_registry_rejects_duplicate_names() -> None:
+    import pytest
+    from groundwork_policies.core import Registry
+
+    registry = Registry()
+    decorate = registry.resource("aws-x-y", controls="NET-07", types="aws:ec2/subnet:Subnet", severity="low",
+                                 description="d", remediation="r")
+    decorate(lambda r, ctx: [])
+    with pytest.raises(ValueError, match="duplicate policy name 'aws-x-y'"):
+        decorate(lambda r, ctx: [])
+    with pytest.raises(ValueError, match="unknown controls"):
+        registry.resource("aws-x-z", controls="NET-99", types="t", severity="low", description="d", remediation="r")(
+            lambda r, ctx: [])
