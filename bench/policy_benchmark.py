@@ -31,17 +31,23 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    print(f"{'stack':<9}{'resources':>10}{'policies':>9}{'analyze s':>11}{'ms/resource':>13}{'pack start s':>14}"
-          f"{'plan s':>8}{'plan+pack s':>13}{'added s':>9}")
+    print(
+        f"{'stack':<9}{'resources':>10}{'policies':>9}{'analyze s':>11}{'ms/resource':>13}{'pack start s':>14}"
+        f"{'plan s':>8}{'plan+pack s':>13}{'added s':>9}"
+    )
     for stack in ("dev", "staging", "prod"):
         runs = [evaluate(load_stack_config(ROOT, stack), ROOT / "policies")[1] for _ in range(args.repeat)]
         analyze = statistics.median(r.seconds["analyze"] for r in runs)
         start = statistics.median(r.seconds["pack_start"] for r in runs)
-        plain = statistics.median(wall(["plan", "--stack", stack, "--no-tree", "--no-policies"]) for _ in range(args.repeat))
+        plain = statistics.median(
+            wall(["plan", "--stack", stack, "--no-tree", "--no-policies"]) for _ in range(args.repeat)
+        )
         full = statistics.median(wall(["plan", "--stack", stack, "--no-tree"]) for _ in range(args.repeat))
         r = runs[0]
-        print(f"{stack:<9}{r.analyzed:>10}{len(r.policies):>9}{analyze:>11.3f}{1000 * analyze / r.analyzed:>13.2f}"
-              f"{start:>14.2f}{plain:>8.2f}{full:>13.2f}{full - plain:>9.2f}")
+        print(
+            f"{stack:<9}{r.analyzed:>10}{len(r.policies):>9}{analyze:>11.3f}{1000 * analyze / r.analyzed:>13.2f}"
+            f"{start:>14.2f}{plain:>8.2f}{full:>13.2f}{full - plain:>9.2f}"
+        )
 
 
 if __name__ == "__main__":

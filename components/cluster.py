@@ -59,6 +59,7 @@ class ClusterArgs:
     logs_key_arn: pulumi.Input[str]
     data_key_arn: pulumi.Input[str]
     tags: dict[str, str]
+    backup_tag: str = ""
     protect: bool = True
 
 
@@ -247,7 +248,13 @@ class Cluster(pulumi.ComponentResource):
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
             reclaim_policy="Delete",
-            parameters={"type": "gp3", "encrypted": "true", "kmsKeyId": args.data_key_arn},  # type: ignore[dict-item]
+            # volumes of persistent claims carry the Backup tag, so the AWS Backup selection covers them
+            parameters={  # type: ignore[arg-type]
+                "type": "gp3",
+                "encrypted": "true",
+                "kmsKeyId": args.data_key_arn,
+                "tagSpecification_1": f"Backup={args.backup_tag}",
+            },
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ebs]),
         )
 

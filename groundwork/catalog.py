@@ -131,3 +131,45 @@ LOG_RETENTION_DAYS = (
 def supported_versions(today: dt.date) -> list[str]:
     """Kubernetes versions in EKS standard support on `today`, oldest first."""
     return [v for v, r in EKS_RELEASES.items() if r.released <= today <= r.end_of_standard_support]
+
+
+# RDS for PostgreSQL versions Groundwork offers (major.minor pinned; checked CHECKED_ON). The
+# parameter group family is postgres<major>.
+POSTGRES_VERSIONS = ("16.10", "17.6", "18.1")
+
+
+@dataclass(frozen=True)
+class DatabaseClass:
+    name: str
+    vcpu: int
+    memory_gib: float
+    arch: str = "arm64"
+
+
+# RDS instance classes offered (the price catalog covers exactly these).
+DB_CLASSES: dict[str, DatabaseClass] = {
+    c.name: c
+    for c in (
+        DatabaseClass("db.t3.micro", 2, 1, "x86_64"),
+        DatabaseClass("db.t3.medium", 2, 4, "x86_64"),
+        DatabaseClass("db.t4g.micro", 2, 1),
+        DatabaseClass("db.t4g.small", 2, 2),
+        DatabaseClass("db.t4g.medium", 2, 4),
+        DatabaseClass("db.t4g.large", 2, 8),
+        DatabaseClass("db.m7g.large", 2, 8),
+        DatabaseClass("db.m7g.xlarge", 4, 16),
+        DatabaseClass("db.m7g.2xlarge", 8, 32),
+        DatabaseClass("db.r7g.large", 2, 16),
+        DatabaseClass("db.r7g.xlarge", 4, 32),
+    )
+}
+
+# ElastiCache engines and versions offered (pinned), and node types.
+CACHE_VERSIONS = {"valkey": ("8.0", "8.1"), "redis": ("7.1",)}
+CACHE_NODE_TYPES = {
+    "cache.t4g.micro": 0.5,
+    "cache.t4g.small": 1.37,
+    "cache.t4g.medium": 3.09,
+    "cache.m7g.large": 6.38,
+    "cache.r7g.large": 13.07,
+}  # memory GiB

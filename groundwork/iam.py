@@ -60,7 +60,8 @@ USE_KEY = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*
 def kms_key_policy(purpose: str, *, partition: str, account_id: str, region: str) -> Doc:
     """Explicit key policy per purpose (SEC-06: no `*` principal; services scoped by conditions).
 
-    - logs: CloudWatch Logs may use the key only for this account's log groups.
+    - logs: CloudWatch Logs may use the key only for this account's log groups; CloudTrail
+      only for this account's trails.
     - data: EBS/RDS/ElastiCache/Backup use it through IAM (account root enables IAM policies);
       the Auto Scaling service-linked role needs it explicitly to launch EKS nodes with
       CMK-encrypted root volumes.
@@ -82,6 +83,30 @@ def kms_key_policy(purpose: str, *, partition: str, account_id: str, region: str
                 },
             }
         )
+    if purpose == "logs":
+        statements += [
+            {
+                "Sid": "CloudTrailEncrypt",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:{partition}:cloudtrail:*:{account_id}:trail/*"
+                    },
+                },
+            },
+            {
+                "Sid": "CloudTrailDescribeKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ]
     if purpose == "data":
         asg = (
             f"arn:{partition}:iam::{account_id}:role/aws-service-role/autoscaling.amazonaws.com/"

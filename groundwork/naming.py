@@ -48,6 +48,12 @@ class Naming:
         clean = re.sub(r"[^a-z0-9-]+", "-", raw.lower()).strip("-")
         return fit(clean, LIMITS[kind])
 
+    def child(self, suffix: str) -> Naming:
+        """Names for a second copy of a component (e.g. the DR region's keys): `<project>-<stack>-<suffix>-...`."""
+        n = Naming(self.project, self.stack)
+        n.prefix = f"{self.prefix}-{suffix}"
+        return n
+
     def path(self, *parts: str) -> str:
         """`/<project>/<stack>/<parts...>`: log groups and secret names (slash-separated namespaces)."""
         return "/" + "/".join([self.project, self.stack, *parts])

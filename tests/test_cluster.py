@@ -179,4 +179,10 @@ def test_keys_rotate_and_have_explicit_policies(prod: Graph) -> None:
         policy = json.loads(key.props["policy"])
         assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::333333333333:root"}
     aliases = sorted(a.props["name"] for a in prod.of_type("aws:kms/alias:Alias"))
-    assert aliases == ["alias/groundwork-prod-data", "alias/groundwork-prod-logs", "alias/groundwork-prod-secrets"]
+    assert aliases == [
+        "alias/groundwork-prod-data",
+        "alias/groundwork-prod-dr-data",
+        "alias/groundwork-prod-dr-secrets",
+        "alias/groundwork-prod-logs",
+        "alias/groundwork-prod-secrets",
+    ]

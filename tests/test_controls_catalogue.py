@@ -69,11 +69,13 @@ def test_registry_rejects_duplicate_names() -> None:
     from groundwork_policies.core import Registry
 
     registry = Registry()
-    decorate = registry.resource("aws-x-y", controls="NET-07", types="aws:ec2/subnet:Subnet", severity="low",
-                                 description="d", remediation="r")
+    decorate = registry.resource(
+        "aws-x-y", controls="NET-07", types="aws:ec2/subnet:Subnet", severity="low", description="d", remediation="r"
+    )
     decorate(lambda r, ctx: [])
     with pytest.raises(ValueError, match="duplicate policy name 'aws-x-y'"):
         decorate(lambda r, ctx: [])
     with pytest.raises(ValueError, match="unknown controls"):
         registry.resource("aws-x-z", controls="NET-99", types="t", severity="low", description="d", remediation="r")(
-            lambda r, ctx: [])
+            lambda r, ctx: []
+        )

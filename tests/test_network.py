@@ -155,3 +155,4 @@ def test_more_azs_than_the_region_has_is_a_clear_error(graph_of) -> None:
     net.update(azCount=4)
     with pytest.raises(PlanFailed, match=r"asks for 4\+ availability zones but eu-west-1 offers 3"):
         graph_of("staging", network=net)
+    assert graph_of("dev", network=section("dev", "network")).resource_count > 0  # the next plan is unaffected

@@ -32,7 +32,8 @@ def only(stack: str, key: str, **overrides: Any) -> Problem:
 
 
 def with_(stack: str, name: str, **changes: Any) -> dict[str, Any]:
-    data = section(stack, name)
+    """A section of a stack file with changes; a section the file leaves out starts empty (defaults)."""
+    data = section(stack, name) if f"groundwork:{name}" in stack_config(stack).config else {}
     data.update(changes)
     return data
 
@@ -277,7 +278,10 @@ def test_every_problem_is_reported_in_one_pass() -> None:
     cluster = section("staging", "cluster")
     cluster.update(version="1.31", endpointPublicAccess=True, publicAccessCidrs=["0.0.0.0/0"])
     cluster["nodeGroups"][0].update(instanceTypes=["m7g.large", "nope.large"], minSize=1, desiredSize=3, maxSize=4)
-    found = problems("staging", network=network, cluster=cluster, drRegion="eu-west-1")
+    # Staging exempts DR-03 (its backups stay in-region), which would turn the drRegion problem
+    # into an advisory; drop that exemption so every problem in this test is a hard one.
+    exemptions = [e for e in section("staging", "exemptions") if e["control"] != "DR-03"]
+    found = problems("staging", network=network, cluster=cluster, drRegion="eu-west-1", exemptions=exemptions)
     keys = {p.key for p in found}
     assert keys >= {
         "groundwork:network.cidr",
@@ -307,3 +311,131 @@ def test_an_exemption_relaxes_a_control_with_a_warning() -> None:
 def test_version_close_to_end_of_support_warns() -> None:
     s = load("prod", today=dt.date(2027, 2, 10))
     assert any("leaves EKS standard support in 45 days" in w for w in s.warnings)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data layer rules (issue 4)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_data_layer_defaults_are_the_secure_ones() -> None:
+    s = load("prod")
+    assert s.database.multi_az and s.database.deletion_protection and s.database.performance_insights
+    assert s.database.pooling == "rds-proxy" and s.database.monitoring_interval_seconds == 60
+    assert s.database.backup_retention_days == 30 and s.database.restore is None
+    assert s.cache.engine == "valkey" and s.cache.nodes == 2 and s.cache.snapshot_retention_days == 7
+    assert s.secrets.replicate_to_dr and s.secrets.cloud_trail and s.secrets.rotation_days == 30
+    assert s.backups.aws_backup and s.backups.copy_to_dr and s.backups.replicate_to_dr and s.backups.vault_lock
+    assert s.backups.object_lock_mode == "COMPLIANCE"
+    r = s.backups.retention
+    assert (r.daily_days, r.weekly_days, r.monthly_days) == (7, 28, 365)
+
+
+@pytest.mark.parametrize(
+    ("stack", "name", "changes", "key", "control"),
+    [
+        ("staging", "database", {"multiAz": False}, "groundwork:database.multiAz", "DB-02"),
+        ("prod", "database", {"backupRetentionDays": 14}, "groundwork:database.backupRetentionDays", "DB-06"),
+        ("dev", "database", {"backupRetentionDays": 3}, "groundwork:database.backupRetentionDays", "DB-06"),
+        ("prod", "database", {"deletionProtection": False}, "groundwork:database.deletionProtection", "DB-07"),
+        ("staging", "database", {"monitoringIntervalSeconds": 0}, "groundwork:database.performanceInsights", "DB-09"),
+        ("staging", "database", {"pooling": "none"}, "groundwork:database.pooling", "DB-11"),
+        (
+            "prod",
+            "database",
+            {"allocatedStorageGiB": 100, "maxAllocatedStorageGiB": 100},
+            "groundwork:database.maxAllocatedStorageGiB",
+            "DB-10",
+        ),
+        ("prod", "database", {"instanceClass": "db.x9.huge"}, "groundwork:database.instanceClass", "DB-01"),
+        ("staging", "cache", {"nodes": 1}, "groundwork:cache.nodes", "CACHE-01"),
+        ("prod", "cache", {"snapshotRetentionDays": 3}, "groundwork:cache.snapshotRetentionDays", "CACHE-04"),
+        ("prod", "backups", {"replicateToDr": False}, "groundwork:backups.replicateToDr", "DR-03"),
+        ("prod", "backups", {"objectLockMode": "GOVERNANCE"}, "groundwork:backups.objectLockMode", "DR-07"),
+        ("prod", "backups", {"vaultLock": False}, "groundwork:backups.vaultLock", "DR-04"),
+        ("prod", "backups", {"copyToDr": False}, "groundwork:backups.copyToDr", "DR-04"),
+        ("prod", "backups", {"awsBackup": False}, "groundwork:backups.awsBackup", "DR-04"),
+        ("prod", "secrets", {"cloudTrail": False}, "groundwork:secrets.cloudTrail", "SEC-07"),
+    ],
+)
+def test_data_layer_tier_rules(stack: str, name: str, changes: dict[str, Any], key: str, control: str) -> None:
+    p = only(stack, key, **{name: with_(stack, name, **changes)})
+    assert p.control == control
+    assert p.fix and p.allowed, p.render()
+
+
+def test_dev_may_run_a_single_az_database_without_a_pool() -> None:
+    s = load(
+        "dev", database=with_("dev", "database", multiAz=False, pooling="none"), cache=with_("dev", "cache", nodes=1)
+    )
+    assert not s.database.multi_az and s.database.pooling == "none" and s.cache.nodes == 1
+
+
+def test_exempted_data_rule_becomes_an_advisory_with_its_reason() -> None:
+    reason = "the DR account is being migrated this quarter; copies resume with ticket OPS-1234"
+    s = load(
+        "prod",
+        backups=with_("prod", "backups", replicateToDr=False),
+        exemptions=[{"control": "DR-03", "reason": reason}],
+    )
+    assert not s.backups.replicate_to_dr
+    assert any(w.startswith("DR-03 relaxed") and reason in w for w in s.warnings), s.warnings
+
+
+def test_cache_version_must_be_a_pinned_one_of_its_engine() -> None:
+    p = only(
+        "prod", "groundwork:cache.engineVersion", cache=with_("prod", "cache", engine="redis", engineVersion="8.0")
+    )
+    assert "7.1" in p.allowed
+
+
+@pytest.mark.parametrize(
+    ("restore", "key"),
+    [
+        ({}, "groundwork:database.restore"),
+        (
+            {
+                "snapshotIdentifier": "snap-1",
+                "pointInTime": {"sourceDbInstanceIdentifier": "a", "useLatestRestorableTime": True},
+            },
+            "groundwork:database.restore",
+        ),
+        (
+            {
+                "pointInTime": {
+                    "sourceDbInstanceIdentifier": "a",
+                    "sourceDbInstanceAutomatedBackupsArn": "arn:aws:rds:eu-central-1:333333333333:auto-backup:ab-1",
+                    "useLatestRestorableTime": True,
+                }
+            },
+            "groundwork:database.restore.pointInTime",
+        ),
+        (
+            {
+                "pointInTime": {
+                    "sourceDbInstanceIdentifier": "a",
+                    "restoreTime": "2026-11-20T10:00:00Z",
+                    "useLatestRestorableTime": True,
+                }
+            },
+            "groundwork:database.restore.pointInTime",
+        ),
+        ({"pointInTime": {"sourceDbInstanceIdentifier": "a"}}, "groundwork:database.restore.pointInTime"),
+    ],
+)
+def test_a_restore_names_exactly_one_source_and_one_time(restore: dict[str, Any], key: str) -> None:
+    only("prod", key, database=with_("prod", "database", restore=restore))
+
+
+def test_a_valid_point_in_time_restore_loads() -> None:
+    restore = {
+        "pointInTime": {"sourceDbInstanceIdentifier": "groundwork-prod-db", "restoreTime": "2026-11-20T10:00:00Z"}
+    }
+    s = load("prod", database=with_("prod", "database", restore=restore))
+    assert s.database.restore is not None and s.database.restore.point_in_time is not None
+    assert s.database.restore.point_in_time.restore_time == dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC)
+
+
+def test_backup_retentions_must_be_ordered() -> None:
+    p = only("prod", "groundwork:backups.retention", backups={"retention": {"dailyDays": 30, "weeklyDays": 14}})
+    assert "dailyDays <= weeklyDays" in p.allowed

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -166,7 +167,9 @@ class GroundworkMocks(mocks.Mocks):
                 out["name"] = self._autoname(name, urn)
             return rid, out
 
-        resource_name = inputs.get("name") or self._autoname(name, urn)
+        resource_name = inputs.get("name") or (
+            f"{inputs['namePrefix']}{_hex(urn, 26)}" if inputs.get("namePrefix") else self._autoname(name, urn)
+        )
         if typ == "aws:iam/role:Role":
             out.update(
                 name=resource_name,
@@ -206,6 +209,10 @@ class GroundworkMocks(mocks.Mocks):
                 arn=w.arn("eks", f"nodegroup/{inputs.get('clusterName')}/{ng_name}/{_uuid(urn)}"),
             )
             return f"{inputs.get('clusterName')}:{ng_name}", out
+        if typ in DATA_OUTPUTS:
+            extra = DATA_OUTPUTS[typ](self, inputs, urn, w, resource_name)
+            out.update(extra)
+            return str(extra.get("_id", extra.get("arn", resource_name))), {k: v for k, v in out.items() if k != "_id"}
         if typ.startswith("kubernetes:"):
             return self._kubernetes(typ, name, inputs, urn)
         if typ.startswith("random:"):
@@ -333,3 +340,119 @@ class GroundworkMocks(mocks.Mocks):
             "oidcProviderUrl": issuer.removeprefix("https://"),
             "oidcIssuer": issuer.removeprefix("https://"),
         }
+
+
+# ---------------------------------------------------------------------------------------------
+# computed outputs of the data-layer and platform types (what the provider returns after create)
+# ---------------------------------------------------------------------------------------------
+
+
+def _suffix(urn: str) -> str:
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return "".join(alphabet[b % len(alphabet)] for b in hashlib.sha256(urn.encode()).digest()[:6])
+
+
+def _rds_instance(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    ident = i.get("identifier") or name
+    address = f"{ident}.c{_hex(urn, 11)}.{w.region}.rds.amazonaws.com"
+    return {
+        "_id": ident,
+        "identifier": ident,
+        "address": address,
+        "endpoint": f"{address}:{i.get('port', 5432)}",
+        "arn": w.arn("rds", f"db:{ident}"),
+        "resourceId": f"db-{_hex(urn, 26).upper()}",
+        "port": i.get("port", 5432),
+        "masterUserSecrets": [
+            {
+                "secretArn": w.arn("secretsmanager", f"secret:rds!db-{_uuid(urn)}-{_suffix(urn)}"),
+                "kmsKeyId": i.get("masterUserSecretKmsKeyId"),
+                "secretStatus": "active",
+            }
+        ]
+        if i.get("manageMasterUserPassword")
+        else [],
+    }
+
+
+def _rds_proxy(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    return {
+        "_id": name,
+        "arn": w.arn("rds", f"db-proxy:prx-{_hex(urn, 17)}"),
+        "endpoint": f"{name}.proxy-c{_hex(urn, 11)}.{w.region}.rds.amazonaws.com",
+    }
+
+
+def _replication_group(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    gid = i.get("replicationGroupId") or name
+    host = f"{gid}.{_hex(urn, 6)}.{w.region.replace('-', '')[:6]}.cache.amazonaws.com"
+    return {
+        "_id": gid,
+        "arn": w.arn("elasticache", f"replicationgroup:{gid}"),
+        "primaryEndpointAddress": f"master.{host}",
+        "readerEndpointAddress": f"replica.{host}",
+        "memberClusters": [f"{gid}-{n + 1:03d}" for n in range(int(i.get("numCacheClusters", 1)))],
+    }
+
+
+def _secret(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    arn = w.arn("secretsmanager", f"secret:{name}-{_suffix(urn)}")
+    return {"_id": arn, "arn": arn, "name": name}
+
+
+def _bucket(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    bucket = i.get("bucket") or f"{name}-{_hex(urn, 7)}"
+    return {
+        "_id": bucket,
+        "bucket": bucket,
+        "arn": f"arn:{w.partition}:s3:::{bucket}",
+        "region": w.region,
+        "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{bucket}.s3.{w.region}.amazonaws.com",
+        "hostedZoneId": "Z1BKCTXD74EZPE",
+    }
+
+
+def _cfn_stack(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    fn = (i.get("parameters") or {}).get("functionName", name)
+    return {
+        "_id": w.arn("cloudformation", f"stack/serverlessrepo-{name}/{_uuid(urn)}"),
+        "outputs": {"RotationLambdaARN": w.arn("lambda", f"function:{fn}")},
+    }
+
+
+def _named(service: str, kind: str) -> Callable[[GroundworkMocks, dict, str, Where, str], dict]:
+    def make(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+        arn = w.arn(service, f"{kind}{name}")
+        return {"_id": name if service != "sns" else arn, "arn": arn, "name": name}
+
+    return make
+
+
+def _backup_plan(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    pid = _uuid(urn)
+    return {"_id": pid, "arn": w.arn("backup", f"backup-plan:{pid}"), "version": _hex(urn, 32)}
+
+
+def _ecr(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    return {
+        "_id": name,
+        "arn": w.arn("ecr", f"repository/{name}"),
+        "registryId": w.account,
+        "repositoryUrl": f"{w.account}.dkr.ecr.{w.region}.amazonaws.com/{name}",
+    }
+
+
+DATA_OUTPUTS: dict[str, Callable[[GroundworkMocks, dict, str, Where, str], dict]] = {
+    "aws:rds/instance:Instance": _rds_instance,
+    "aws:rds/proxy:Proxy": _rds_proxy,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:serverlessrepository/cloudFormationStack:CloudFormationStack": _cfn_stack,
+    "aws:backup/vault:Vault": _named("backup", "backup-vault:"),
+    "aws:backup/plan:Plan": _backup_plan,
+    "aws:cloudtrail/trail:Trail": _named("cloudtrail", "trail/"),
+    "aws:sns/topic:Topic": _named("sns", ""),
+    "aws:ecr/repository:Repository": _ecr,
+}

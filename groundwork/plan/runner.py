@@ -19,6 +19,7 @@ import contextvars
 import os
 import runpy
 import sys
+import threading
 import time
 
 from google.protobuf import empty_pb2
@@ -79,6 +80,10 @@ def _run(cfg: StackConfig, preview: bool) -> Graph:
                 dry_run=preview,
                 organization="organization",
                 callbacks=None,
+                # plain (not context-local) attributes of the global settings: a failed run would
+                # otherwise leave its pending tasks here, bound to a loop that is closed by then
+                outputs=set(),
+                lock=threading.Lock(),
             )
         )
         settings.ROOT.set(None)

@@ -235,6 +235,160 @@ class ClusterSettings(Settings_):
 
 
 # ---------------------------------------------------------------------------------------------
+# Data layer
+# ---------------------------------------------------------------------------------------------
+
+WINDOW = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
+WEEKLY_WINDOW = (
+    r"^(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d-(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d$"
+)
+
+
+class PointInTimeRestore(Settings_):
+    """Create the database as a point-in-time copy of another instance (DR, or a rewind)."""
+
+    source_db_instance_identifier: str | None = Field(None, description="Source instance in this region.")
+    source_db_instance_automated_backups_arn: str | None = Field(
+        None, description="Replicated automated backups (the DR region's copy of the source's backups)."
+    )
+    restore_time: dt.datetime | None = Field(None, description="UTC time to restore to.")
+    use_latest_restorable_time: bool = Field(False, description="Restore to the latest restorable time instead.")
+
+
+class DatabaseRestore(Settings_):
+    """Build the database from a recovery point instead of empty. Later runs ignore these inputs
+    (ignoreChanges), so removing them after the rebuild does not replace the instance."""
+
+    snapshot_identifier: str | None = Field(None, description="DB snapshot ARN or identifier to restore.")
+    point_in_time: PointInTimeRestore | None = Field(None, description="Point-in-time restore instead.")
+
+
+class DatabaseSettings(Settings_):
+    """`groundwork:database`: the shared RDS PostgreSQL instance and its connection pool."""
+
+    engine_version: Literal[catalog.POSTGRES_VERSIONS] = Field(  # type: ignore[valid-type]
+        "17.6", description="PostgreSQL major.minor, pinned (minor upgrades still apply automatically) (DB-01)."
+    )
+    instance_class: str = Field(
+        "db.t4g.medium",
+        description="RDS instance class.",
+        json_schema_extra=hint(", ".join(catalog.DB_CLASSES)),
+    )
+    multi_az: bool = Field(
+        True, description="Synchronous standby in a second AZ; required in staging and prod (DB-02)."
+    )
+    allocated_storage_gib: int = Field(
+        20, ge=20, le=16384, alias="allocatedStorageGiB", description="Initial gp3 storage."
+    )
+    max_allocated_storage_gib: int = Field(
+        100, ge=21, le=16384, alias="maxAllocatedStorageGiB", description="Storage autoscaling ceiling (DB-10)."
+    )
+    backup_retention_days: int = Field(
+        14, ge=1, le=35, description="Automated backup (point-in-time) retention: at least 7, 30 in prod (DB-06)."
+    )
+    backup_window: str = Field("02:00-03:00", pattern=WINDOW, description="Daily backup window (UTC).")
+    maintenance_window: str = Field(
+        "sun:03:30-sun:04:30", pattern=WEEKLY_WINDOW, description="Weekly maintenance window (UTC)."
+    )
+    deletion_protection: bool = Field(
+        True, description="RDS deletion protection and a final snapshot on delete (DB-07)."
+    )
+    performance_insights: bool = Field(
+        True, description="Performance Insights, KMS-encrypted, 7-day retention (DB-09)."
+    )
+    monitoring_interval_seconds: Literal[0, 1, 5, 10, 15, 30, 60] = Field(
+        60, description="Enhanced monitoring interval; 0 turns it off (not in staging/prod, DB-09)."
+    )
+    pooling: Literal["rds-proxy", "none"] = Field(
+        "rds-proxy", description="Connection pooling for services: an RDS Proxy requiring TLS (DB-11)."
+    )
+    replicate_backups_to_dr: bool = Field(
+        True, description="Replicate automated backups to the DR region (cross-region point-in-time restore)."
+    )
+    log_min_duration_ms: int = Field(500, ge=-1, le=600000, description="Log statements slower than this (-1 off).")
+    log_retention_days: RetentionDays = Field(
+        90, description="Retention of the database and cache log groups (KMS-encrypted)."
+    )
+    restore: DatabaseRestore | None = Field(None, description="Restore source for a DR rebuild (see DatabaseRestore).")
+
+
+class CacheSettings(Settings_):
+    """`groundwork:cache`: the ElastiCache replication group."""
+
+    engine: Literal["valkey", "redis"] = Field("valkey", description="Valkey (default) or Redis OSS.")
+    engine_version: str = Field("8.0", description="Engine version, pinned.")
+    node_type: str = Field(
+        "cache.t4g.small", description="Node type.", json_schema_extra=hint(", ".join(catalog.CACHE_NODE_TYPES))
+    )
+    nodes: int = Field(2, ge=1, le=6, description="Primary plus replicas; 2+ gives failover and Multi-AZ (CACHE-01).")
+    snapshot_retention_days: int = Field(7, ge=1, le=35, description="Daily snapshots kept (CACHE-04; 7+ in prod).")
+    snapshot_window: str = Field("04:00-05:00", pattern=WINDOW, description="Daily snapshot window (UTC).")
+    maintenance_window: str = Field(
+        "sun:05:30-sun:06:30", pattern=WEEKLY_WINDOW, description="Weekly maintenance window."
+    )
+    restore_snapshot_name: str | None = Field(
+        None, description="Create the cache from this snapshot (DR); ignored later."
+    )
+
+
+class SecretsSettings(Settings_):
+    """`groundwork:secrets`: Secrets Manager behaviour and the audit trail."""
+
+    recovery_window_days: int = Field(30, ge=7, le=30, description="Days a deleted secret can be recovered.")
+    replicate_to_dr: bool = Field(
+        True, description="Replicate every secret to the DR region (under the DR secrets key)."
+    )
+    cloud_trail: bool = Field(
+        True, description="A multi-region CloudTrail trail (management events) in this stack (SEC-07)."
+    )
+    rotation_days: int = Field(
+        30, ge=1, le=90, description="Rotation interval of generated database credentials (SEC-03)."
+    )
+
+
+class BackupRetention(Settings_):
+    daily_days: int = Field(7, ge=1, le=35, description="Daily recovery points kept (7).")
+    weekly_days: int = Field(28, ge=7, le=90, description="Weekly recovery points kept (4 weeks).")
+    monthly_days: int = Field(365, ge=90, le=3650, description="Monthly recovery points kept (12 months).")
+
+
+class BackupsSettings(Settings_):
+    """`groundwork:backups`: the backup bucket(s) and AWS Backup."""
+
+    aws_backup: bool = Field(
+        True, description="An AWS Backup plan for RDS and EBS with copies to the DR region (DR-04)."
+    )
+    retention: BackupRetention = Field(
+        default_factory=BackupRetention,  # type: ignore[arg-type]
+        description="7 daily / 4 weekly / 12 monthly (DR-02).",
+    )
+    replicate_to_dr: bool = Field(
+        True, description="Replicate the backup bucket and copy recovery points to the DR region (DR-03/04)."
+    )
+    copy_to_dr: bool = Field(
+        True, description="AWS Backup copies every recovery point to a vault in the DR region (DR-04)."
+    )
+    object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE", "none"] = Field(
+        "COMPLIANCE", description="S3 Object Lock on backup objects: compliance in prod, governance in staging (DR-07)."
+    )
+    object_lock_days: int = Field(7, ge=1, le=365, description="Default Object Lock retention.")
+    vault_lock: bool = Field(
+        True, description="AWS Backup vault lock (recovery points cannot be deleted early) (DR-04)."
+    )
+    continuous: bool = Field(True, description="Continuous backup of RDS (point-in-time recovery, RPO minutes).")
+    rpo_minutes: int = Field(60, ge=5, le=1440, description="Recovery point objective the DR tooling checks (DR-05).")
+    rto_minutes: int = Field(30, ge=5, le=1440, description="Recovery time objective the DR drill measures (DR-05).")
+
+
+class AppSecret(Settings_):
+    """A generated application secret: only its name and generation rule, never a value (SEC-01)."""
+
+    name: str = Field(pattern=DNS_LABEL, max_length=40, description="Secret key name, e.g. jwt-signing-key.")
+    length: int = Field(32, ge=16, le=256, description="Generated length.")
+    special: bool = Field(False, description="Include punctuation.")
+
+
+# ---------------------------------------------------------------------------------------------
 # Services, tags, exemptions
 # ---------------------------------------------------------------------------------------------
 
@@ -259,6 +413,13 @@ class ServiceSettings(Settings_):
         max_length=40,
         description="Owning team; services of one team share a namespace (K8S-01).",
         json_schema_extra=hint("a DNS label, not 'default' or a kube-*/platform namespace"),
+    )
+    database: bool = Field(False, description="A database and user of its own on the shared PostgreSQL instance.")
+    cache: bool = Field(
+        False, description="Access to the shared cache (its AUTH token reaches the service's namespace)."
+    )
+    secrets: list[AppSecret] = Field(
+        default_factory=list, description="Generated application secrets (names and rules only)."
     )
 
 
@@ -314,6 +475,10 @@ class StackSettings(Settings_):
     )
     network: NetworkSettings = Field(default_factory=NetworkSettings, description="The VPC.")  # type: ignore[arg-type]
     cluster: ClusterSettings = Field(description="The EKS cluster and its node groups.")
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="RDS PostgreSQL.")  # type: ignore[arg-type]
+    cache: CacheSettings = Field(default_factory=CacheSettings, description="ElastiCache.")  # type: ignore[arg-type]
+    secrets: SecretsSettings = Field(default_factory=SecretsSettings, description="Secrets Manager and CloudTrail.")  # type: ignore[arg-type]
+    backups: BackupsSettings = Field(default_factory=BackupsSettings, description="Backup buckets and AWS Backup.")  # type: ignore[arg-type]
     services: list[ServiceSettings] = Field(default_factory=list, description="The microservices the platform hosts.")
     exemptions: list[Exemption] = Field(
         default_factory=list, description="Named, reasoned relaxations of controls for this stack."

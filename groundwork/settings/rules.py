@@ -16,7 +16,16 @@ from ipaddress import ip_network
 
 from groundwork import catalog
 from groundwork.settings.errors import Problem
-from groundwork.settings.model import ClusterSettings, Exemption, NetworkSettings, ServiceSettings
+from groundwork.settings.model import (
+    BackupsSettings,
+    CacheSettings,
+    ClusterSettings,
+    DatabaseSettings,
+    Exemption,
+    NetworkSettings,
+    SecretsSettings,
+    ServiceSettings,
+)
 from groundwork.subnets import LayoutError, layout
 
 STG_PLUS = ("staging", "prod")
@@ -47,6 +56,10 @@ class Context:
     tags: dict[str, str] | None = None
     network: NetworkSettings | None = None
     cluster: ClusterSettings | None = None
+    database: DatabaseSettings | None = None
+    cache: CacheSettings | None = None
+    secrets: SecretsSettings | None = None
+    backups: BackupsSettings | None = None
     services: list[ServiceSettings] | None = None
     exemptions: list[Exemption] = field(default_factory=list)
     protect: bool | None = None
@@ -461,6 +474,219 @@ def protect_in_prod(ctx: Context) -> Iterator[Finding]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Data layer
+# ---------------------------------------------------------------------------------------------
+
+
+@rule
+def database(ctx: Context) -> Iterator[Finding]:
+    d = ctx.database
+    if not d:
+        return
+    if d.instance_class not in catalog.DB_CLASSES:
+        yield Problem(
+            _k("database.instanceClass"),
+            d.instance_class,
+            "not an instance class Groundwork offers",
+            ", ".join(catalog.DB_CLASSES),
+            "pick one of the offered classes (the price catalog covers them)",
+            "DB-01",
+        )
+    if ctx.stg_plus and not d.multi_az:
+        yield Problem(
+            _k("database.multiAz"),
+            False,
+            f"{ctx.environment} runs the database Multi-AZ",
+            "true in staging and prod",
+            f"remove groundwork:database.multiAz from {ctx.source} (default true)",
+            "DB-02",
+        )
+    floor = 30 if ctx.prod else 7
+    if d.backup_retention_days < floor:
+        yield Problem(
+            _k("database.backupRetentionDays"),
+            d.backup_retention_days,
+            f"{ctx.environment or 'this stack'} keeps automated backups at least {floor} days",
+            f"{floor} to 35",
+            f"set groundwork:database.backupRetentionDays to {floor} or more",
+            "DB-06",
+        )
+    if ctx.stg_plus and not d.deletion_protection:
+        yield Problem(
+            _k("database.deletionProtection"),
+            False,
+            f"{ctx.environment} databases keep deletion protection and a final snapshot",
+            "true in staging and prod",
+            "remove groundwork:database.deletionProtection (default true)",
+            "DB-07",
+        )
+    if ctx.stg_plus and (not d.performance_insights or d.monitoring_interval_seconds == 0):
+        yield Problem(
+            _k("database.performanceInsights"),
+            {"performanceInsights": d.performance_insights, "monitoringIntervalSeconds": d.monitoring_interval_seconds},
+            f"{ctx.environment} databases run Performance Insights and enhanced monitoring",
+            "performanceInsights true and monitoringIntervalSeconds > 0",
+            "remove both keys (defaults: true, 60)",
+            "DB-09",
+        )
+    if ctx.stg_plus and d.pooling == "none":
+        yield Problem(
+            _k("database.pooling"),
+            "none",
+            f"{ctx.environment} services reach the database through a connection pool",
+            '"rds-proxy" in staging and prod',
+            "remove groundwork:database.pooling (default rds-proxy)",
+            "DB-11",
+        )
+    if d.max_allocated_storage_gib <= d.allocated_storage_gib:
+        yield Problem(
+            _k("database.maxAllocatedStorageGiB"),
+            d.max_allocated_storage_gib,
+            f"the autoscaling ceiling must exceed allocatedStorageGiB ({d.allocated_storage_gib})",
+            f"> {d.allocated_storage_gib}",
+            "raise maxAllocatedStorageGiB",
+            "DB-10",
+        )
+    if d.restore is not None:
+        r = d.restore
+        if (r.snapshot_identifier is None) == (r.point_in_time is None):
+            yield Problem(
+                _k("database.restore"),
+                r.model_dump(by_alias=True, exclude_none=True),
+                "a restore names exactly one source",
+                "snapshotIdentifier, or pointInTime",
+                "keep one of the two (groundwork dr plan writes one)",
+            )
+        if r.point_in_time is not None:
+            p = r.point_in_time
+            sources = [x for x in (p.source_db_instance_identifier, p.source_db_instance_automated_backups_arn) if x]
+            if len(sources) != 1:
+                yield Problem(
+                    _k("database.restore.pointInTime"),
+                    p.model_dump(by_alias=True, exclude_none=True),
+                    "a point-in-time restore names exactly one source",
+                    "sourceDbInstanceIdentifier or sourceDbInstanceAutomatedBackupsArn",
+                    "keep exactly one source",
+                )
+            if (p.restore_time is None) == (not p.use_latest_restorable_time):
+                yield Problem(
+                    _k("database.restore.pointInTime"),
+                    p.model_dump(by_alias=True, exclude_none=True),
+                    "give either restoreTime or useLatestRestorableTime: true",
+                    "one of the two",
+                    "set restoreTime (UTC) or useLatestRestorableTime",
+                )
+
+
+@rule
+def cache(ctx: Context) -> Iterator[Finding]:
+    c = ctx.cache
+    if not c:
+        return
+    if c.node_type not in catalog.CACHE_NODE_TYPES:
+        yield Problem(
+            _k("cache.nodeType"),
+            c.node_type,
+            "not a node type Groundwork offers",
+            ", ".join(catalog.CACHE_NODE_TYPES),
+            "pick one of the offered node types",
+        )
+    if c.engine_version not in catalog.CACHE_VERSIONS[c.engine]:
+        yield Problem(
+            _k("cache.engineVersion"),
+            c.engine_version,
+            f"not a pinned {c.engine} version Groundwork offers",
+            ", ".join(catalog.CACHE_VERSIONS[c.engine]),
+            f"set groundwork:cache.engineVersion to a {c.engine} version",
+        )
+    if ctx.stg_plus and c.nodes < 2:
+        yield Problem(
+            _k("cache.nodes"),
+            c.nodes,
+            f"{ctx.environment} caches have a replica for automatic failover",
+            "2 or more in staging and prod",
+            "set groundwork:cache.nodes to 2",
+            "CACHE-01",
+        )
+    if ctx.prod and c.snapshot_retention_days < 7:
+        yield Problem(
+            _k("cache.snapshotRetentionDays"),
+            c.snapshot_retention_days,
+            "prod keeps cache snapshots a week",
+            "7 to 35",
+            "set groundwork:cache.snapshotRetentionDays to 7 or more",
+            "CACHE-04",
+        )
+
+
+@rule
+def backups_and_secrets(ctx: Context) -> Iterator[Finding]:
+    b, s = ctx.backups, ctx.secrets
+    if b and ctx.prod and not b.replicate_to_dr:
+        yield Problem(
+            _k("backups.replicateToDr"),
+            False,
+            "prod copies its backups to the DR region",
+            "true in prod",
+            "remove groundwork:backups.replicateToDr (default true)",
+            "DR-03",
+        )
+    if b and ctx.prod and b.object_lock_mode != "COMPLIANCE":
+        yield Problem(
+            _k("backups.objectLockMode"),
+            b.object_lock_mode,
+            "prod backups are immutable (Object Lock, compliance mode)",
+            '"COMPLIANCE" in prod',
+            "remove groundwork:backups.objectLockMode (default COMPLIANCE)",
+            "DR-07",
+        )
+    if b and ctx.stg_plus and not b.aws_backup:
+        yield Problem(
+            _k("backups.awsBackup"),
+            False,
+            f"{ctx.environment} databases are covered by an AWS Backup plan with DR copies",
+            "true in staging and prod",
+            "remove groundwork:backups.awsBackup (default true)",
+            "DR-04",
+        )
+    if b and ctx.stg_plus and b.aws_backup and not b.copy_to_dr:
+        yield Problem(
+            _k("backups.copyToDr"),
+            False,
+            f"{ctx.environment} copies its recovery points to the DR region",
+            "true in staging and prod",
+            "remove groundwork:backups.copyToDr (default true)",
+            "DR-04",
+        )
+    if b and ctx.prod and not b.vault_lock:
+        yield Problem(
+            _k("backups.vaultLock"),
+            False,
+            "the prod backup vault is locked",
+            "true in prod",
+            "remove groundwork:backups.vaultLock (default true)",
+            "DR-04",
+        )
+    if b and b.retention.daily_days > b.retention.weekly_days:
+        yield Problem(
+            _k("backups.retention"),
+            b.retention.model_dump(by_alias=True),
+            "weekly recovery points must outlive the daily ones",
+            "dailyDays <= weeklyDays <= monthlyDays",
+            "order the three retentions",
+        )
+    if s and ctx.prod and not s.cloud_trail:
+        yield Problem(
+            _k("secrets.cloudTrail"),
+            False,
+            "secret access in prod is audited by CloudTrail",
+            "true in prod",
+            "remove groundwork:secrets.cloudTrail (default true)",
+            "SEC-07",
+        )
+
+
+# ---------------------------------------------------------------------------------------------
 # Services, tags, exemptions
 # ---------------------------------------------------------------------------------------------
 
@@ -479,6 +705,15 @@ def services(ctx: Context) -> Iterator[Finding]:
                 "remove or rename the duplicate entry",
             )
     for i, s in enumerate(ctx.services):
+        for name, count in Counter(x.name for x in s.secrets).items():
+            if count > 1:
+                yield Problem(
+                    _k(f"services[{i}].secrets"),
+                    name,
+                    f"secret {name!r} is listed {count} times",
+                    "unique secret names per service",
+                    "rename or remove the duplicate",
+                )
         if s.team in RESERVED_NAMESPACES or s.team.startswith("kube-"):
             yield Problem(
                 _k(f"services[{i}].team"),

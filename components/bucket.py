@@ -1,0 +1,130 @@
+"""A hardened S3 bucket (DR-01, DR-02, DR-07): every bucket Groundwork creates is one of these.
+
+Behaviour: versioning on; SSE-KMS with the given customer-managed key and the S3 bucket key;
+all four public-access blocks; ACLs disabled (BucketOwnerEnforced); a bucket policy denying
+any request not made over TLS (plus the caller's statements); the caller's lifecycle rules
+plus aborting incomplete multipart uploads after a day; optional Object Lock (created with
+the bucket, default retention in GOVERNANCE or COMPLIANCE mode). With `protect`, Pulumi
+refuses to delete or replace the bucket and leaves it in AWS on destroy.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class SecureBucketArgs:
+    bucket_name: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    lifecycle_rules: list[dict[str, Any]] = field(default_factory=list)
+    purpose: str | None = None
+    object_lock_mode: str | None = None  # "COMPLIANCE" | "GOVERNANCE" | None
+    object_lock_days: int = 7
+    policy_statements: list[pulumi.Input[dict[str, Any]]] = field(default_factory=list)
+    force_destroy: bool = False
+    protect: bool = True
+
+
+def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+ABORT_UPLOADS = {
+    "id": "abort-incomplete-uploads",
+    "status": "Enabled",
+    "filter": {},
+    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+}
+
+
+class SecureBucket(pulumi.ComponentResource):
+    bucket: pulumi.Output[str]
+    arn: pulumi.Output[str]
+    resource: aws.s3.Bucket
+
+    def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("groundwork:bucket:SecureBucket", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {"Purpose": args.purpose} if args.purpose else {}
+        self.resource = aws.s3.Bucket(
+            name,
+            bucket=args.bucket_name,
+            object_lock_enabled=bool(args.object_lock_mode),
+            force_destroy=args.force_destroy,
+            tags={"Name": args.bucket_name, **tags},  # type: ignore[dict-item]
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+        )
+        b = self.resource
+        self.bucket, self.arn = b.bucket, b.arn
+        versioning = aws.s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=b.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-sse",
+            bucket=b.id,
+            rules=[
+                aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
+                    ),
+                    bucket_key_enabled=True,
+                )
+            ],
+            opts=child,
+        )
+        block = aws.s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=b.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=b.id,
+            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+            opts=child,
+        )
+        policy = pulumi.Output.all(b.arn, *args.policy_statements).apply(
+            lambda a: json.dumps({"Version": "2012-10-17", "Statement": [tls_only_statement(a[0]), *a[1:]]})
+        )
+        aws.s3.BucketPolicy(
+            f"{name}-policy", bucket=b.id, policy=policy, opts=pulumi.ResourceOptions(parent=self, depends_on=[block])
+        )
+        aws.s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=b.id,
+            rules=[ABORT_UPLOADS, *args.lifecycle_rules],  # type: ignore[list-item]
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+        )
+        if args.object_lock_mode:
+            aws.s3.BucketObjectLockConfiguration(
+                f"{name}-object-lock",
+                bucket=b.id,
+                rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
+                    default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
+                        mode=args.object_lock_mode, days=args.object_lock_days
+                    )
+                ),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            )
+        self.versioning = versioning
+        self.register_outputs({"bucket": self.bucket, "arn": self.arn})

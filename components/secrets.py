@@ -1,0 +1,145 @@
+"""Application secrets and the audit trail (SEC-01, SEC-02, SEC-07).
+
+Behaviour: for each service that declares `secrets` (names and generation rules only), one
+Secrets Manager secret `<project>/<stack>/services/<service>/app` holding a JSON object of
+generated values (pulumi-random: Pulumi secrets end to end), encrypted with the `secrets`
+key, replicated to the DR region when configured, with a recovery window. With `cloudTrail`, a
+multi-region CloudTrail trail of management events (every Secrets Manager read among them)
+with log file validation, encrypted with the `logs` key, into a hardened bucket that only
+CloudTrail may write to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from components.bucket import SecureBucket, SecureBucketArgs
+from components.providers import account_and_partition
+from groundwork.naming import Naming
+from groundwork.settings.model import ServiceSettings
+
+
+@dataclass(frozen=True)
+class SecretsArgs:
+    naming: Naming
+    region: str
+    services: list[ServiceSettings]
+    secrets_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    recovery_window_days: int = 30
+    replica_regions: list[tuple[str, pulumi.Input[str]]] = field(default_factory=list)
+    cloud_trail: bool = True
+    trail_retention_days: int = 365
+    protect: bool = True
+
+
+class Secrets(pulumi.ComponentResource):
+    app_secret_arns: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("groundwork:secrets:Secrets", name, None, opts)
+        naming = args.naming
+        child = pulumi.ResourceOptions(parent=self)
+        self.app_secret_arns = {}
+        for svc in args.services:
+            if not svc.secrets:
+                continue
+            values = {
+                x.name: random.RandomPassword(
+                    f"{name}-{svc.name}-{x.name}", length=x.length, special=x.special, opts=child
+                ).result
+                for x in svc.secrets
+            }
+            secret = aws.secretsmanager.Secret(
+                f"{name}-{svc.name}",
+                name=f"{naming.project}/{naming.stack}/services/{svc.name}/app",
+                description=f"Generated application secrets of {svc.name}: {', '.join(values)}",
+                kms_key_id=args.secrets_key_arn,
+                recovery_window_in_days=args.recovery_window_days,
+                replicas=[
+                    aws.secretsmanager.SecretReplicaArgs(region=r, kms_key_id=k) for r, k in args.replica_regions
+                ],
+                tags={"SecretType": "application", "Service": svc.name, "Team": svc.team},
+                opts=child,
+            )
+            aws.secretsmanager.SecretVersion(
+                f"{name}-{svc.name}",
+                secret_id=secret.id,
+                secret_string=pulumi.Output.json_dumps(values),
+                opts=child,
+            )
+            self.app_secret_arns[svc.name] = secret.arn
+
+        self.trail_arn: pulumi.Output[str] | None = None
+        if args.cloud_trail:
+            account, partition = account_and_partition(self)
+            trail_name = naming.physical("trail")
+            trail_arn = pulumi.Output.concat(
+                "arn:", partition, ":cloudtrail:", args.region, ":", account, ":trail/", trail_name
+            )
+            bucket_arn = pulumi.Output.concat("arn:", partition, ":s3:::", naming.physical("audit-logs"), "-", account)
+            bucket = SecureBucket(
+                f"{name}-audit",
+                SecureBucketArgs(
+                    bucket_name=pulumi.Output.concat(naming.physical("audit-logs"), "-", account),
+                    kms_key_arn=args.logs_key_arn,
+                    purpose="audit-logs",
+                    lifecycle_rules=[
+                        {
+                            "id": "age-out",
+                            "status": "Enabled",
+                            "filter": {},
+                            "transitions": [
+                                {"days": 30, "storage_class": "STANDARD_IA"},
+                                {"days": 90, "storage_class": "GLACIER"},
+                            ],
+                            "expiration": {"days": args.trail_retention_days},
+                            "noncurrent_version_expiration": {"noncurrent_days": 30},
+                        }
+                    ],
+                    policy_statements=[
+                        pulumi.Output.all(account, bucket_arn).apply(
+                            lambda a: {
+                                "Sid": "CloudTrailAclCheck",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                                "Action": "s3:GetBucketAcl",
+                                "Resource": a[1],
+                                "Condition": {"StringEquals": {"aws:SourceAccount": a[0]}},
+                            }
+                        ),
+                        pulumi.Output.all(account, bucket_arn, trail_arn).apply(
+                            lambda a: {
+                                "Sid": "CloudTrailWrite",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                                "Action": "s3:PutObject",
+                                "Resource": f"{a[1]}/AWSLogs/{a[0]}/*",
+                                "Condition": {
+                                    "StringEquals": {"aws:SourceArn": a[2], "s3:x-amz-acl": "bucket-owner-full-control"}
+                                },
+                            }
+                        ),
+                    ],
+                    protect=args.protect,
+                ),
+                opts=child,
+            )
+            trail = aws.cloudtrail.Trail(
+                f"{name}-trail",
+                name=trail_name,
+                s3_bucket_name=bucket.bucket,
+                kms_key_id=args.logs_key_arn,
+                is_multi_region_trail=True,
+                include_global_service_events=True,
+                enable_log_file_validation=True,
+                enable_logging=True,
+                tags={"Name": trail_name},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[bucket]),
+            )
+            self.trail_arn = trail.arn
+        self.register_outputs({"appSecretArns": self.app_secret_arns, "trailArn": self.trail_arn})
