@@ -27,7 +27,7 @@ def cli_plan(stack: str, tmp: Path) -> tuple[float, int]:
     out = tmp / f"{stack}.json"
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "groundwork.cli", "plan", "--stack", stack, "--no-tree", "--json", str(out)],
+        [sys.executable, "-m", "groundwork.cli", "plan", "--stack", stack, "--no-tree", "--no-policies", "--json", str(out)],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -37,7 +37,18 @@ def cli_plan(stack: str, tmp: Path) -> tuple[float, int]:
 
 def services(n: int) -> list[dict[str, object]]:
     teams = ["edge", "identity", "catalog", "orders", "insights"]
-    return [{"name": f"svc-{i:03d}", "port": 3000 + i, "team": teams[i % len(teams)]} for i in range(n)]
+    # like the stack files' services: most have a database, some the cache or generated secrets
+    return [
+        {
+            "name": f"svc-{i:03d}",
+            "port": 3000 + i,
+            "team": teams[i % len(teams)],
+            "database": i % 4 != 0,
+            "cache": i % 2 == 0,
+            "secrets": [{"name": "signing-key"}] if i % 3 == 0 else [],
+        }
+        for i in range(n)
+    ]
 
 
 def in_process(n_services: int) -> tuple[float, int]:
@@ -55,7 +66,7 @@ def main() -> None:
     tmp = ROOT / "build" / "bench"
     tmp.mkdir(parents=True, exist_ok=True)
 
-    print("groundwork plan (fresh process, median of", args.repeat, "runs)")
+    print("groundwork plan --no-policies (fresh process, median of", args.repeat, "runs; bench/policy_benchmark.py times the pack)")
     print(f"{'stack':<10}{'wall s':>8}{'resources':>11}")
     for stack in ("dev", "staging", "prod"):
         runs = [cli_plan(stack, tmp) for _ in range(args.repeat)]
