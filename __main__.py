@@ -10,10 +10,16 @@ from components.backups import Backups, BackupsArgs
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs, ServiceDatabase
+from components.external_secrets import ExternalSecrets, ExternalSecretsArgs, SyncedSecret
+from components.gitops import GitOps, GitOpsArgs, ServiceSource
+from components.guardrails import Guardrails, GuardrailsArgs
+from components.ingress import Exposed, Ingress, IngressArgs
 from components.kms import Keys, KeysArgs
 from components.network import Network, NetworkArgs
 from components.providers import AwsProvidersArgs, aws_providers
-from components.secrets import Secrets, SecretsArgs
+from components.registry import Registry, RegistryArgs
+from components.secrets import PlatformSecret, Secrets, SecretsArgs
+from groundwork import manifests, topology
 from groundwork.naming import Naming
 from groundwork.settings import from_pulumi
 
@@ -128,6 +134,7 @@ secrets = Secrets(
         recovery_window_days=settings.secrets.recovery_window_days,
         replica_regions=secret_replicas,
         cloud_trail=settings.secrets.cloud_trail,
+        platform_secrets=[PlatformSecret(n, d) for n, d in topology.platform_secrets(settings)],
         protect=settings.protect,
     ),
     opts=primary,
@@ -152,6 +159,130 @@ backups = Backups(
     opts=primary,
 )
 
+# ---- Kubernetes platform -------------------------------------------------------------------
+in_cluster = pulumi.ResourceOptions(providers=[providers.primary, cluster.provider])
+
+registry = Registry(
+    "registry",
+    RegistryArgs(
+        settings=settings.registry,
+        naming=naming,
+        services=[s.name for s in settings.services],
+        data_key_arn=keys.arns["data"],
+        node_role_arn=cluster.node_role_arn,
+        region=settings.region,
+        account_id=cluster.account_id,
+        protect=settings.protect,
+    ),
+    opts=primary,
+)
+
+guardrails = Guardrails(
+    "guardrails",
+    GuardrailsArgs(
+        settings=settings.platform,
+        workloads=topology.workloads(settings),
+        network=manifests.Network(
+            load_balancer_cidrs=network.public_subnet_cidrs
+            if settings.ingress.scheme == "internet-facing"
+            else network.private_subnet_cidrs,
+            data_cidrs=network.database_subnet_cidrs,
+        ),
+        registry=registry.registry,
+    ),
+    opts=in_cluster,
+)
+namespaces = {**guardrails.platform_namespaces, **guardrails.namespaces}
+
+external_secrets = ExternalSecrets(
+    "external-secrets",
+    ExternalSecretsArgs(
+        naming=naming,
+        region=settings.region,
+        cluster_name=cluster.name,
+        cluster_arn=cluster.arn,
+        account_id=cluster.account_id,
+        secrets_key_arn=keys.arns["secrets"],
+        service_secrets=[
+            *[
+                SyncedSecret(
+                    s.name,
+                    s.team,
+                    "database",
+                    database.service_secret_names[s.name],
+                    database.service_secret_arns[s.name],
+                )
+                for s in settings.services
+                if s.database
+            ],
+            *[
+                SyncedSecret(s.name, s.team, "cache", cache.secret_name, cache.secret_arn)
+                for s in settings.services
+                if s.cache
+            ],
+            *[
+                SyncedSecret(s.name, s.team, "app", secrets.app_secret_names[s.name], secrets.app_secret_arns[s.name])
+                for s in settings.services
+                if s.secrets
+            ],
+        ],
+        platform_secrets=[
+            SyncedSecret(n, "platform", n, secrets.platform_secret_names[n], secrets.platform_secret_arns[n])
+            for n in secrets.platform_secret_names
+        ],
+        namespace_resources=namespaces,
+        refresh_interval=settings.platform.secret_refresh_interval,
+        high_availability=settings.platform.high_availability,
+    ),
+    opts=in_cluster,
+)
+
+ingress = None
+if settings.ingress.enabled:
+    ingress = Ingress(
+        "ingress",
+        IngressArgs(
+            settings=settings.ingress,
+            naming=naming,
+            region=settings.region,
+            vpc_id=network.vpc_id,
+            cluster_name=cluster.name,
+            cluster_arn=cluster.arn,
+            account_id=cluster.account_id,
+            logs_key_arn=keys.arns["logs"],
+            tags=settings.base_tags,
+            teams=settings.teams,
+            exposed=[
+                Exposed(s.name, s.team, s.port, s.ingress.path, s.ingress.health_check_path)
+                for s in settings.services
+                if s.ingress
+            ],
+            namespace_resources=namespaces,
+            log_retention_days=settings.ingress.waf_log_retention_days,
+            high_availability=settings.platform.high_availability,
+            protect=settings.protect,
+        ),
+        opts=in_cluster,
+    )
+
+gitops = GitOps(
+    "gitops",
+    GitOpsArgs(
+        settings=settings.gitops,
+        environment=settings.environment,
+        services=[ServiceSource(*x) for x in topology.sources(settings)],
+        namespace=namespaces["argocd"],
+        platform_store=external_secrets.stores.get("platform"),
+        platform_store_resource=external_secrets.store_resources.get("platform"),
+        repository_secret=secrets.platform_secret_names.get("argocd-repository"),
+        oidc_secret=secrets.platform_secret_names.get("argocd-oidc"),
+        refresh_interval=settings.platform.secret_refresh_interval,
+        hpa_owns_replicas=settings.platform.availability_policies,
+        depends_on=[*guardrails.namespaces.values(), *guardrails.policies, external_secrets],
+    ),
+    opts=in_cluster,
+)
+
 pulumi.export("environment", settings.environment)
 pulumi.export("region", settings.region)
 pulumi.export("drRegion", settings.dr_region)
@@ -173,3 +304,8 @@ pulumi.export("backupBucket", backups.bucket)
 pulumi.export("backupReplicaBucket", backups.dr_bucket)
 pulumi.export("backupVault", backups.vault_name)
 pulumi.export("backupDrVault", backups.dr_vault_name)
+pulumi.export("registry", registry.registry)
+pulumi.export("repositoryUrls", registry.repository_urls)
+pulumi.export("teamNamespaces", settings.teams)
+pulumi.export("ingressClass", ingress.class_name if ingress else None)
+pulumi.export("webAclArn", ingress.web_acl_arn if ingress else None)

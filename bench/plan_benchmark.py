@@ -27,7 +27,18 @@ def cli_plan(stack: str, tmp: Path) -> tuple[float, int]:
     out = tmp / f"{stack}.json"
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "groundwork.cli", "plan", "--stack", stack, "--no-tree", "--no-policies", "--json", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "groundwork.cli",
+            "plan",
+            "--stack",
+            stack,
+            "--no-tree",
+            "--no-policies",
+            "--json",
+            str(out),
+        ],
         cwd=ROOT,
         check=True,
         capture_output=True,
@@ -66,7 +77,11 @@ def main() -> None:
     tmp = ROOT / "build" / "bench"
     tmp.mkdir(parents=True, exist_ok=True)
 
-    print("groundwork plan --no-policies (fresh process, median of", args.repeat, "runs; bench/policy_benchmark.py times the pack)")
+    print(
+        "groundwork plan --no-policies (fresh process, median of",
+        args.repeat,
+        "runs; bench/policy_benchmark.py times the pack)",
+    )
     print(f"{'stack':<10}{'wall s':>8}{'resources':>11}")
     for stack in ("dev", "staging", "prod"):
         runs = [cli_plan(stack, tmp) for _ in range(args.repeat)]

@@ -124,9 +124,10 @@ class Cache(pulumi.ComponentResource):
         self.primary_endpoint = self.group.primary_endpoint_address
         self.security_group_id = sg.id
 
+        self.secret_name = f"{naming.project}/{naming.stack}/platform/cache"
         secret = aws.secretsmanager.Secret(
             f"{name}-auth",
-            name=f"{naming.project}/{naming.stack}/platform/cache",
+            name=self.secret_name,
             description=f"{s.engine} endpoint and AUTH token (read through External Secrets)",
             kms_key_id=args.secrets_key_arn,
             recovery_window_in_days=args.recovery_window_days,

@@ -33,6 +33,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components.providers import account_and_partition
 from groundwork import catalog, iam
 from groundwork.naming import Naming
 from groundwork.settings.model import ClusterSettings, NodeGroupSettings
@@ -157,6 +158,8 @@ class Cluster(pulumi.ComponentResource):
         self.name = eks_cluster.name
         self.endpoint = eks_cluster.endpoint
         self.security_group_id = eks_cluster.vpc_config.cluster_security_group_id
+        self.arn = eks_cluster.arn
+        self.account_id, self.partition = account_and_partition(self)
         self.oidc_provider_arn = self.eks.oidc_provider_arn
         self.kubeconfig: pulumi.Output[str] = pulumi.Output.secret(self.eks.kubeconfig_json)  # type: ignore[arg-type]
 
@@ -206,7 +209,9 @@ class Cluster(pulumi.ComponentResource):
 
         ebs_role = aws.iam.Role(
             f"{name}-ebs-csi",
-            assume_role_policy=json.dumps(iam.pod_identity_trust()),
+            assume_role_policy=pulumi.Output.all(self.account_id, self.arn).apply(
+                lambda a: json.dumps(iam.pod_identity_trust(account_id=a[0], cluster_arn=a[1]))
+            ),
             description=f"{naming.prefix}: EBS CSI driver (kube-system/ebs-csi-controller-sa)",
             opts=child,
         )

@@ -254,6 +254,7 @@ class Database(pulumi.ComponentResource):
 
         # Per-service credentials, rotated by AWS's multi-user rotation function.
         self.service_secret_arns = {}
+        self.service_secret_names: dict[str, str] = {}
         secrets: list[aws.secretsmanager.Secret] = []
         rotation_fn: pulumi.Output[str] | None = None
         if args.services:
@@ -279,9 +280,10 @@ class Database(pulumi.ComponentResource):
             passwords[svc.service] = random.RandomPassword(
                 f"{name}-{svc.service}-password", length=32, special=False, min_numeric=2, min_upper=2, opts=child
             )
+            secret_name = f"{naming.project}/{naming.stack}/services/{svc.service}/database"
             secret = aws.secretsmanager.Secret(
                 f"{name}-{svc.service}",
-                name=f"{naming.project}/{naming.stack}/services/{svc.service}/database",
+                name=secret_name,
                 description=f"PostgreSQL credentials of {svc.service} (rotated; read through External Secrets)",
                 kms_key_id=args.secrets_key_arn,
                 recovery_window_in_days=args.recovery_window_days,
@@ -293,6 +295,7 @@ class Database(pulumi.ComponentResource):
             )
             secrets.append(secret)
             self.service_secret_arns[svc.service] = secret.arn
+            self.service_secret_names[svc.service] = secret_name
 
         self.proxy_endpoint: pulumi.Output[str] | None = None
         if s.pooling == "rds-proxy":

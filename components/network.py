@@ -118,6 +118,7 @@ class Network(pulumi.ComponentResource):
         self.public_subnet_ids = [x.id for x in subnets["public"]]
         self.private_subnet_ids = [x.id for x in subnets["private"]]
         self.database_subnet_ids = [x.id for x in subnets["database"]]
+        self.public_subnet_cidrs = [str(b) for b in cidrs["public"]]
         self.private_subnet_cidrs = [str(b) for b in cidrs["private"]]
         self.database_subnet_cidrs = [str(b) for b in cidrs["database"]]
 

@@ -7,6 +7,12 @@ key, replicated to the DR region when configured, with a recovery window. With `
 multi-region CloudTrail trail of management events (every Secrets Manager read among them)
 with log file validation, encrypted with the `logs` key, into a hardened bucket that only
 CloudTrail may write to.
+
+Platform secrets (`platform_secrets`): secrets of the platform components under
+`<project>/<stack>/platform/<name>`. A generated one (e.g. a dashboard's admin password) gets
+its value from pulumi-random; one the operator provides (repository credentials, an SSO client
+secret) is created empty: its value is put with `aws secretsmanager put-secret-value` after
+the first `pulumi up`, so it never passes through the program, the stack file or the state.
 """
 
 from __future__ import annotations
@@ -24,6 +30,14 @@ from groundwork.settings.model import ServiceSettings
 
 
 @dataclass(frozen=True)
+class PlatformSecret:
+    name: str
+    description: str
+    generated_keys: tuple[str, ...] = ()  # JSON keys given generated values; empty: operator-provided
+    length: int = 32
+
+
+@dataclass(frozen=True)
 class SecretsArgs:
     naming: Naming
     region: str
@@ -34,6 +48,7 @@ class SecretsArgs:
     replica_regions: list[tuple[str, pulumi.Input[str]]] = field(default_factory=list)
     cloud_trail: bool = True
     trail_retention_days: int = 365
+    platform_secrets: list[PlatformSecret] = field(default_factory=list)
     protect: bool = True
 
 
@@ -45,6 +60,7 @@ class Secrets(pulumi.ComponentResource):
         naming = args.naming
         child = pulumi.ResourceOptions(parent=self)
         self.app_secret_arns = {}
+        self.app_secret_names: dict[str, str] = {}
         for svc in args.services:
             if not svc.secrets:
                 continue
@@ -73,6 +89,40 @@ class Secrets(pulumi.ComponentResource):
                 opts=child,
             )
             self.app_secret_arns[svc.name] = secret.arn
+            self.app_secret_names[svc.name] = f"{naming.project}/{naming.stack}/services/{svc.name}/app"
+
+        self.platform_secret_arns: dict[str, pulumi.Output[str]] = {}
+        self.platform_secret_names: dict[str, str] = {}
+        for p in args.platform_secrets:
+            secret_name = f"{naming.project}/{naming.stack}/platform/{p.name}"
+            secret = aws.secretsmanager.Secret(
+                f"{name}-platform-{p.name}",
+                name=secret_name,
+                description=p.description,
+                kms_key_id=args.secrets_key_arn,
+                recovery_window_in_days=args.recovery_window_days,
+                replicas=[
+                    aws.secretsmanager.SecretReplicaArgs(region=r, kms_key_id=k) for r, k in args.replica_regions
+                ],
+                tags={"SecretType": "platform" if not p.generated_keys else "platform-generated"},
+                opts=child,
+            )
+            if p.generated_keys:
+                aws.secretsmanager.SecretVersion(
+                    f"{name}-platform-{p.name}",
+                    secret_id=secret.id,
+                    secret_string=pulumi.Output.json_dumps(
+                        {
+                            k: random.RandomPassword(
+                                f"{name}-platform-{p.name}-{k}", length=p.length, special=False, opts=child
+                            ).result
+                            for k in p.generated_keys
+                        }
+                    ),
+                    opts=child,
+                )
+            self.platform_secret_arns[p.name] = secret.arn
+            self.platform_secret_names[p.name] = secret_name
 
         self.trail_arn: pulumi.Output[str] | None = None
         if args.cloud_trail:

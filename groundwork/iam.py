@@ -33,15 +33,22 @@ def assume_role(service: str, *, account_id: str | None = None, source_arn: str 
     return document(statement)
 
 
-def pod_identity_trust() -> Doc:
-    """Trust policy for EKS Pod Identity (the association scopes it to one namespace/service account)."""
-    return document(
-        {
-            "Effect": "Allow",
-            "Principal": {"Service": "pods.eks.amazonaws.com"},
-            "Action": ["sts:AssumeRole", "sts:TagSession"],
-        }
-    )
+def pod_identity_trust(*, account_id: str | None = None, cluster_arn: str | None = None) -> Doc:
+    """Trust policy for EKS Pod Identity. The association scopes it to one namespace/service
+    account; with `account_id`/`cluster_arn` only this account's cluster may assume it."""
+    statement: Doc = {
+        "Effect": "Allow",
+        "Principal": {"Service": "pods.eks.amazonaws.com"},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+    }
+    conditions: Doc = {}
+    if account_id:
+        conditions["StringEquals"] = {"aws:SourceAccount": account_id}
+    if cluster_arn:
+        conditions["ArnEquals"] = {"aws:SourceArn": cluster_arn}
+    if conditions:
+        statement["Condition"] = conditions
+    return document(statement)
 
 
 def _account_root(partition: str, account_id: str) -> Doc:

@@ -439,3 +439,97 @@ def test_a_valid_point_in_time_restore_loads() -> None:
 def test_backup_retentions_must_be_ordered() -> None:
     p = only("prod", "groundwork:backups.retention", backups={"retention": {"dailyDays": 30, "weeklyDays": 14}})
     assert "dailyDays <= weeklyDays" in p.allowed
+
+
+# ---------------------------------------------------------------------------------------------
+# Kubernetes platform rules (issue 5)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_platform_defaults_are_the_secure_ones() -> None:
+    s = load("prod")
+    assert s.platform.admission_mode == "Enforce" and s.platform.availability_policies and s.platform.high_availability
+    assert s.ingress.enabled and s.ingress.waf and s.ingress.ssl_policy == "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    assert not s.gitops.auto_sync and s.gitops.high_availability and s.gitops.repo_credentials
+    assert (s.registry.keep_releases, s.registry.untagged_days) == (30, 7)
+
+
+@pytest.mark.parametrize(
+    ("stack", "name", "changes", "key", "control"),
+    [
+        ("staging", "platform", {"admissionMode": "Audit"}, "groundwork:platform.admissionMode", "K8S-10"),
+        ("prod", "platform", {"availabilityPolicies": False}, "groundwork:platform.availabilityPolicies", "K8S-09"),
+        ("prod", "ingress", {"waf": False}, "groundwork:ingress.waf", "NET-10"),
+        ("prod", "gitops", {"autoSync": True}, "groundwork:gitops.autoSync", "GIT-03"),
+        ("staging", "gitops", {"autoSync": False}, "groundwork:gitops.autoSync", "GIT-03"),
+        ("prod", "gitops", {"highAvailability": False}, "groundwork:gitops.highAvailability", "GIT-01"),
+        ("prod", "gitops", {"path": "deploy/{environment}"}, "groundwork:gitops.path", "GIT-02"),
+        ("prod", "gitops", {"oidc": None}, "groundwork:gitops.adminGroups", "GIT-01"),
+    ],
+)
+def test_platform_tier_rules(stack: str, name: str, changes: dict[str, Any], key: str, control: str) -> None:
+    data = with_(stack, name, **changes)
+    data = {k: v for k, v in data.items() if v is not None}
+    p = only(stack, key, **{name: data})
+    assert p.control == control and p.fix and p.allowed, p.render()
+
+
+def test_stg_plus_needs_a_certificate_in_its_region_and_account() -> None:
+    ingress = with_("staging", "ingress")
+    ingress.pop("certificateArn")
+    assert only("staging", "groundwork:ingress.certificateArn", ingress=ingress).control == "NET-10"
+    moved = with_(
+        "prod", "ingress", certificateArn=section("prod", "ingress")["certificateArn"].replace("eu-west-1", "us-east-1")
+    )
+    assert "its own region (eu-west-1)" in only("prod", "groundwork:ingress.certificateArn", ingress=moved).message
+    foreign = with_(
+        "prod",
+        "ingress",
+        certificateArn=section("prod", "ingress")["certificateArn"].replace("333333333333", "444444444444"),
+    )
+    assert "account 444444444444" in only("prod", "groundwork:ingress.certificateArn", ingress=foreign).message
+    dev = with_("dev", "ingress")
+    dev.pop("certificateArn")
+    assert load("dev", ingress=dev).ingress.certificate_arn is None  # dev may serve plain HTTP
+
+
+def test_calls_must_name_other_services() -> None:
+    services = section("prod", "services")
+    services[4]["calls"] = ["menu-service", "billing-service", "order-service"]
+    found = problems("prod", services=services)
+    assert [(p.key, p.value) for p in found] == [
+        ("groundwork:services[4].calls[1]", "billing-service"),
+        ("groundwork:services[4].calls[2]", "order-service"),
+    ]
+    assert "does not call itself" in found[1].message
+
+
+def test_two_services_cannot_share_an_ingress_path() -> None:
+    services = section("prod", "services")
+    services[1]["ingress"] = {"path": "/"}
+    found = {p.key for p in problems("prod", services=services)}
+    assert found == {"groundwork:services[0].ingress.path", "groundwork:services[1].ingress.path"}
+
+
+def test_exposed_services_need_the_ingress_controller() -> None:
+    p = only("prod", "groundwork:ingress.enabled", ingress=with_("prod", "ingress", enabled=False))
+    assert p.control == "K8S-11"
+
+
+def test_every_service_needs_a_manifests_repository() -> None:
+    gitops = with_("prod", "gitops")
+    gitops.pop("repoUrl")
+    found = problems("prod", gitops=gitops)
+    assert len(found) == 6 and all(p.key.endswith(".repoUrl") and p.control == "GIT-02" for p in found)
+    services = section("prod", "services")
+    for svc in services:
+        svc["repoUrl"] = f"git@github.com:example-org/{svc['name']}.git"
+    assert load("prod", gitops=gitops, services=services).services[0].repo_url.endswith("api-gateway.git")
+
+
+def test_a_cluster_version_outside_a_charts_range_warns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from groundwork import charts
+
+    monkeypatch.setitem(charts.CHARTS, "kyverno", charts.Chart("kyverno", "https://x", "1.0.0", "v1", ("1.30", "1.34")))
+    s = load("prod")
+    assert any("kyverno v1" in w and "1.30 to 1.34, not 1.35" in w for w in s.warnings), s.warnings

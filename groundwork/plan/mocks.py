@@ -443,7 +443,24 @@ def _ecr(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
     }
 
 
+def _web_acl(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    acl_id = _uuid(urn)
+    scope = "global" if i.get("scope") == "CLOUDFRONT" else "regional"
+    return {"_id": acl_id, "arn": w.arn("wafv2", f"{scope}/webacl/{name}/{acl_id}"), "capacity": 1200}
+
+
+def _pod_identity(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    assoc = f"a-{_hex(urn, 17)}"
+    return {
+        "_id": f"{i.get('clusterName')},{assoc}",
+        "associationId": assoc,
+        "associationArn": w.arn("eks", f"podidentityassociation/{i.get('clusterName')}/{assoc}"),
+    }
+
+
 DATA_OUTPUTS: dict[str, Callable[[GroundworkMocks, dict, str, Where, str], dict]] = {
+    "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation": _pod_identity,
     "aws:rds/instance:Instance": _rds_instance,
     "aws:rds/proxy:Proxy": _rds_proxy,
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,

@@ -10,6 +10,7 @@ own, so a broken `cluster` section does not hide a bad `network` one; then the r
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import functools
 import json
@@ -27,6 +28,7 @@ from groundwork.settings.rules import Context, run_rules
 
 PROJECT_NS = "groundwork"
 _NOT_FROM_CONFIG = {"project", "stack", "warnings"}
+_CONTEXT_OWN = {"source", "today", "exemptions", "substituted"}
 
 
 def config_key(name: str) -> str:
@@ -96,21 +98,9 @@ def load_settings(
     ctx = Context(
         source=source,
         today=today,
-        environment=values.get("environment"),
-        region=values.get("region"),
-        dr_region=values.get("dr_region"),
-        account_id=values.get("account_id"),
-        tags=values.get("tags"),
-        network=values.get("network"),
-        cluster=values.get("cluster"),
-        database=values.get("database"),
-        cache=values.get("cache"),
-        secrets=values.get("secrets"),
-        backups=values.get("backups"),
-        services=values.get("services"),
         exemptions=values.get("exemptions") or [],
-        protect=values.get("protect"),
         substituted=substituted,
+        **{f.name: values.get(f.name) for f in dataclasses.fields(Context) if f.name not in _CONTEXT_OWN},
     )
     rule_problems, warnings = run_rules(ctx)
     problems += [p for p in rule_problems if not any(p.key.startswith(k) for k in substituted)]

@@ -389,8 +389,171 @@ class AppSecret(Settings_):
 
 
 # ---------------------------------------------------------------------------------------------
+# Kubernetes platform: guardrails, ingress, registry, GitOps
+# ---------------------------------------------------------------------------------------------
+
+QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|Ki|Mi|Gi|Ti)?$"
+DURATION = r"^[0-9]+(s|m|h)$"
+ACM_ARN = r"^arn:aws(-cn|-us-gov)?:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]{36}$"
+GIT_URL = r"^(https://[A-Za-z0-9.-]+(:[0-9]+)?/[A-Za-z0-9._~/-]+|git@[A-Za-z0-9.-]+:[A-Za-z0-9._~/-]+)$"
+HOSTNAME = r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$"
+TLS12_SSL_POLICIES = (
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04",
+    "ELBSecurityPolicy-TLS13-1-3-FIPS-2023-04",
+)
+
+
+class NamespaceQuota(Settings_):
+    """ResourceQuota of every team namespace (K8S-04)."""
+
+    requests_cpu: str = Field("8", pattern=QUANTITY, description="Sum of CPU requests.")
+    requests_memory: str = Field("16Gi", pattern=QUANTITY, description="Sum of memory requests.")
+    limits_memory: str = Field("32Gi", pattern=QUANTITY, description="Sum of memory limits.")
+    pods: int = Field(100, ge=1, le=10000, description="Pods.")
+    services_load_balancers: int = Field(
+        0, ge=0, le=10, description="Services of type LoadBalancer (0: ingress goes through the shared ALB)."
+    )
+
+
+class LimitRangeSettings(Settings_):
+    """LimitRange of every team namespace: defaults for containers that declare nothing (K8S-04)."""
+
+    default_request_cpu: str = Field("100m", pattern=QUANTITY, description="CPU request of a container that sets none.")
+    default_request_memory: str = Field("128Mi", pattern=QUANTITY, description="Memory request default.")
+    default_limit_memory: str = Field("256Mi", pattern=QUANTITY, description="Memory limit default.")
+    max_memory: str = Field("4Gi", pattern=QUANTITY, description="Largest memory limit a container may set.")
+
+
+class PlatformSettings(Settings_):
+    """`groundwork:platform`: team namespaces, their guardrails and the platform controllers."""
+
+    admission_mode: Literal["Enforce", "Audit"] = Field(
+        "Enforce",
+        description="Kyverno ClusterPolicies reject (Enforce) or only report (Audit) violations; Enforce in staging and prod (K8S-10).",
+    )
+    availability_policies: bool = Field(
+        True,
+        description="Generate an HPA (min 2, CPU 70 %, memory 80 %) and a PodDisruptionBudget for every Deployment and "
+        "reject HPAs below 2 replicas; required in staging and prod (K8S-09).",
+    )
+    max_replicas: int = Field(
+        10,
+        ge=2,
+        le=1000,
+        description="maxReplicas of generated HPAs (a Deployment may lower "
+        "or raise it with the annotation groundwork.io/max-replicas).",
+    )
+    high_availability: bool = Field(
+        True,
+        description="Run the platform controllers (Kyverno, External Secrets, load balancer controller) replicated.",
+    )
+    namespace_quota: NamespaceQuota = Field(default_factory=NamespaceQuota, description="Per team namespace.")  # type: ignore[arg-type]
+    limit_range: LimitRangeSettings = Field(
+        default_factory=LimitRangeSettings,  # type: ignore[arg-type]
+        description="Per team namespace.",
+    )
+    secret_refresh_interval: str = Field(
+        "1h", pattern=DURATION, description="How often External Secrets re-reads Secrets Manager (picks up rotations)."
+    )
+
+
+class IngressSettings(Settings_):
+    """`groundwork:ingress`: the AWS Load Balancer Controller and the stack's shared ALB."""
+
+    enabled: bool = Field(True, description="Install the controller and the shared ALB ingress class.")
+    scheme: Literal["internet-facing", "internal"] = Field("internet-facing", description="ALB scheme.")
+    certificate_arn: str | None = Field(
+        None,
+        pattern=ACM_ARN,
+        description="ACM certificate of the ALB's HTTPS listener; required in staging and prod (NET-10). Without it "
+        "(dev only) the ALB serves plain HTTP.",
+        json_schema_extra=hint("an ACM certificate ARN in the stack's region and account"),
+    )
+    ssl_policy: Literal[TLS12_SSL_POLICIES] = Field(  # type: ignore[valid-type]
+        "ELBSecurityPolicy-TLS13-1-2-2021-06", description="HTTPS listener policy: TLS 1.2 and 1.3 only (NET-10)."
+    )
+    host: str | None = Field(
+        None, pattern=HOSTNAME, description="Host name the ingress rules match (e.g. api.example.com); none: any host."
+    )
+    allowed_cidrs: list[IPv4Network] = Field(
+        default_factory=lambda: [IPv4Network("0.0.0.0/0")], description="Client ranges the ALB accepts (inbound CIDRs)."
+    )
+    waf: bool = Field(
+        True,
+        description="A WAFv2 web ACL (AWS managed rule groups and a per-IP rate limit) on the ALB; required in prod (NET-10).",
+    )
+    waf_rate_limit: int = Field(
+        2000, ge=100, le=2_000_000_000, description="Requests per IP per 5 minutes before the WAF blocks it."
+    )
+    waf_log_retention_days: RetentionDays = Field(90, description="Retention of the WAF log group (KMS-encrypted).")
+
+
+class RegistrySettings(Settings_):
+    """`groundwork:registry`: one ECR repository per service (GIT-06)."""
+
+    keep_releases: int = Field(30, ge=1, le=1000, description="Tagged images kept per repository (the newest).")
+    untagged_days: int = Field(
+        7, ge=1, le=365, description="Days an untagged image (a failed or superseded push) is kept."
+    )
+
+
+class Oidc(Settings_):
+    """Single sign-on for the Argo CD UI and CLI. The client secret is not a setting: its value is put in
+    Secrets Manager at `<project>/<stack>/platform/argocd-oidc` (key clientSecret) by the operator."""
+
+    name: str = Field("SSO", min_length=1, max_length=40, description="Label of the login button.")
+    issuer: str = Field(pattern=r"^https://", description="OIDC issuer URL.")
+    client_id: str = Field(min_length=1, description="OIDC client ID.")
+
+
+class GitOpsSettings(Settings_):
+    """`groundwork:gitops`: Argo CD and the Applications it syncs for the services."""
+
+    repo_url: str | None = Field(
+        None,
+        pattern=GIT_URL,
+        description="Git repository holding the services' Kubernetes manifests (a service may name its own).",
+        json_schema_extra=hint("an https:// or git@host:org/repo URL"),
+    )
+    target_revision: str = Field("main", min_length=1, description="Branch, tag or commit the Applications follow.")
+    path: str = Field(
+        "{service}/{environment}",
+        pattern=r"^[A-Za-z0-9._/{}-]+$",
+        description="Path of a service's manifests in the repository; {service}, {team} and {environment} are replaced.",
+    )
+    auto_sync: bool = Field(
+        False,
+        description="Sync automatically with prune and self-heal (dev, staging); false waits for an approved manual "
+        "sync (prod) (GIT-03).",
+    )
+    high_availability: bool = Field(
+        True,
+        description="Argo CD with redis-ha and two replicas of server, repo server and ApplicationSet controller (GIT-01).",
+    )
+    repo_credentials: bool = Field(
+        True,
+        description="Read repository credentials from Secrets Manager (`<project>/<stack>/platform/argocd-repository`, "
+        "keys username/password or githubApp*); false for public repositories.",
+    )
+    oidc: Oidc | None = Field(None, description="SSO for Argo CD. The local admin is always disabled.")
+    admin_groups: list[str] = Field(
+        default_factory=list, description="SSO groups given Argo CD's admin role (everyone else: read-only)."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # Services, tags, exemptions
 # ---------------------------------------------------------------------------------------------
+
+
+class ServiceIngress(Settings_):
+    """How the shared ALB reaches a service."""
+
+    path: str = Field("/", pattern=r"^/[A-Za-z0-9._~/-]*$", description="Path prefix routed to the service.")
+    health_check_path: str = Field("/healthz", pattern=r"^/", description="Path the ALB health-checks.")
 
 
 class ServiceSettings(Settings_):
@@ -421,6 +584,24 @@ class ServiceSettings(Settings_):
     secrets: list[AppSecret] = Field(
         default_factory=list, description="Generated application secrets (names and rules only)."
     )
+    ingress: ServiceIngress | None = Field(
+        None, description="Route this path of the shared ALB to the service (its Ingress is created in its namespace)."
+    )
+    calls: list[Annotated[str, Field(pattern=DNS_LABEL)]] = Field(
+        default_factory=list, description="Services this one calls: NetworkPolicies allow exactly these paths (K8S-03)."
+    )
+    https_egress: bool = Field(
+        False, description="Allow HTTPS (443) to anywhere, e.g. a payment provider or AWS APIs (default: denied)."
+    )
+    metrics_port: int | None = Field(
+        None, ge=1024, le=65535, description="Port Prometheus scrapes (default: the service port)."
+    )
+    repo_url: str | None = Field(
+        None,
+        pattern=GIT_URL,
+        description="Repository of this service's manifests (default: groundwork:gitops.repoUrl).",
+    )
+    path: str | None = Field(None, description="Path in that repository (default: groundwork:gitops.path).")
 
 
 class Exemption(Settings_):
@@ -479,6 +660,10 @@ class StackSettings(Settings_):
     cache: CacheSettings = Field(default_factory=CacheSettings, description="ElastiCache.")  # type: ignore[arg-type]
     secrets: SecretsSettings = Field(default_factory=SecretsSettings, description="Secrets Manager and CloudTrail.")  # type: ignore[arg-type]
     backups: BackupsSettings = Field(default_factory=BackupsSettings, description="Backup buckets and AWS Backup.")  # type: ignore[arg-type]
+    platform: PlatformSettings = Field(default_factory=PlatformSettings, description="Namespaces and guardrails.")  # type: ignore[arg-type]
+    ingress: IngressSettings = Field(default_factory=IngressSettings, description="Load balancer controller and ALB.")  # type: ignore[arg-type]
+    registry: RegistrySettings = Field(default_factory=RegistrySettings, description="ECR repositories.")  # type: ignore[arg-type]
+    gitops: GitOpsSettings = Field(default_factory=GitOpsSettings, description="Argo CD.")  # type: ignore[arg-type]
     services: list[ServiceSettings] = Field(default_factory=list, description="The microservices the platform hosts.")
     exemptions: list[Exemption] = Field(
         default_factory=list, description="Named, reasoned relaxations of controls for this stack."

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ipaddress import ip_network
 
 from groundwork import catalog
+from groundwork.settings.errors import MISSING as MISSING_VALUE
 from groundwork.settings.errors import Problem
 from groundwork.settings.model import (
     BackupsSettings,
@@ -22,7 +23,11 @@ from groundwork.settings.model import (
     ClusterSettings,
     DatabaseSettings,
     Exemption,
+    GitOpsSettings,
+    IngressSettings,
     NetworkSettings,
+    PlatformSettings,
+    RegistrySettings,
     SecretsSettings,
     ServiceSettings,
 )
@@ -60,6 +65,10 @@ class Context:
     cache: CacheSettings | None = None
     secrets: SecretsSettings | None = None
     backups: BackupsSettings | None = None
+    platform: PlatformSettings | None = None
+    ingress: IngressSettings | None = None
+    registry: RegistrySettings | None = None
+    gitops: GitOpsSettings | None = None
     services: list[ServiceSettings] | None = None
     exemptions: list[Exemption] = field(default_factory=list)
     protect: bool | None = None
@@ -687,6 +696,160 @@ def backups_and_secrets(ctx: Context) -> Iterator[Finding]:
 
 
 # ---------------------------------------------------------------------------------------------
+# Kubernetes platform
+# ---------------------------------------------------------------------------------------------
+
+
+@rule
+def guardrails(ctx: Context) -> Iterator[Finding]:
+    p = ctx.platform
+    if p and ctx.stg_plus and p.admission_mode != "Enforce":
+        yield Problem(
+            _k("platform.admissionMode"),
+            p.admission_mode,
+            f"{ctx.environment} rejects workloads that break the guardrails, not just reports them",
+            '"Enforce" in staging and prod',
+            "remove groundwork:platform.admissionMode (default Enforce)",
+            "K8S-10",
+        )
+    if p and ctx.stg_plus and not p.availability_policies:
+        yield Problem(
+            _k("platform.availabilityPolicies"),
+            False,
+            f"{ctx.environment} services run at least two replicas behind an HPA and a PodDisruptionBudget",
+            "true in staging and prod",
+            "remove groundwork:platform.availabilityPolicies (default true)",
+            "K8S-09",
+        )
+    if ctx.cluster:
+        from groundwork.charts import unsupported
+
+        for c in unsupported(ctx.cluster.version):
+            lo, hi = c.kubernetes
+            yield Advice(
+                _k("cluster.version"),
+                f"{c.name} {c.app_version} (chart {c.version}) supports Kubernetes {lo} to {hi}, not {ctx.cluster.version}",
+                "move the cluster version into that range or upgrade the chart in groundwork/charts.py",
+            )
+
+
+@rule
+def ingress(ctx: Context) -> Iterator[Finding]:
+    i = ctx.ingress
+    if not i or not i.enabled:
+        if i and ctx.services and any(s.ingress for s in ctx.services):
+            yield Problem(
+                _k("ingress.enabled"),
+                False,
+                "services declare an ingress path but the stack has no load balancer controller",
+                "true while any service has `ingress`",
+                "remove groundwork:ingress.enabled (default true) or the services' ingress entries",
+                "K8S-11",
+            )
+        return
+    if ctx.stg_plus and i.scheme == "internet-facing" and not i.certificate_arn:
+        yield Problem(
+            _k("ingress.certificateArn"),
+            MISSING_VALUE,
+            f"{ctx.environment}'s load balancer serves HTTPS only (HTTP redirects to it) with an ACM certificate",
+            "an ACM certificate ARN in the stack's region",
+            "request or import a certificate in ACM and set groundwork:ingress.certificateArn",
+            "NET-10",
+        )
+    if i.certificate_arn:
+        _, _, _, region, account, _ = i.certificate_arn.split(":", 5)
+        if ctx.region and region != ctx.region:
+            yield Problem(
+                _k("ingress.certificateArn"),
+                i.certificate_arn,
+                f"an ALB can only use ACM certificates of its own region ({ctx.region}), this one is in {region}",
+                f"a certificate ARN in {ctx.region}",
+                f"issue the certificate in {ctx.region}",
+                "NET-10",
+            )
+        if ctx.account_id and account != ctx.account_id:
+            yield Problem(
+                _k("ingress.certificateArn"),
+                i.certificate_arn,
+                f"the certificate belongs to account {account}, the stack deploys to {ctx.account_id}",
+                f"a certificate of account {ctx.account_id}",
+                "use the stack account's certificate",
+                "NET-10",
+            )
+    if ctx.prod and i.scheme == "internet-facing" and not i.waf:
+        yield Problem(
+            _k("ingress.waf"),
+            False,
+            "prod's internet-facing load balancer is behind a WAF web ACL",
+            "true in prod",
+            "remove groundwork:ingress.waf (default true)",
+            "NET-10",
+        )
+
+
+@rule
+def gitops(ctx: Context) -> Iterator[Finding]:
+    g = ctx.gitops
+    if not g:
+        return
+    if ctx.prod and g.auto_sync:
+        yield Problem(
+            _k("gitops.autoSync"),
+            True,
+            "prod changes wait for an approved manual sync",
+            "false in prod",
+            "remove groundwork:gitops.autoSync (default false)",
+            "GIT-03",
+        )
+    if ctx.environment in ("dev", "staging") and not g.auto_sync:
+        yield Problem(
+            _k("gitops.autoSync"),
+            False,
+            f"{ctx.environment} follows its branch automatically (prune, self-heal)",
+            f"true in {ctx.environment}",
+            f"set groundwork:gitops.autoSync: true in {ctx.source}",
+            "GIT-03",
+        )
+    if ctx.prod and not g.high_availability:
+        yield Problem(
+            _k("gitops.highAvailability"),
+            False,
+            "prod runs Argo CD highly available",
+            "true in prod",
+            "remove groundwork:gitops.highAvailability (default true)",
+            "GIT-01",
+        )
+    if g.admin_groups and g.oidc is None:
+        yield Problem(
+            _k("gitops.adminGroups"),
+            g.admin_groups,
+            "groups come from single sign-on, which is not configured (the local admin is disabled)",
+            "adminGroups together with groundwork:gitops.oidc",
+            "add groundwork:gitops.oidc (issuer, clientId) or remove adminGroups",
+            "GIT-01",
+        )
+    if "{service}" not in g.path:
+        yield Problem(
+            _k("gitops.path"),
+            g.path,
+            "every service needs its own path, so the template must contain {service}",
+            "a path containing {service}, e.g. {service}/{environment}",
+            "add {service} to groundwork:gitops.path",
+            "GIT-02",
+        )
+    for i, svc in enumerate(ctx.services or []):
+        if not (svc.repo_url or g.repo_url):
+            yield Problem(
+                _k(f"services[{i}].repoUrl"),
+                MISSING_VALUE,
+                f"Argo CD needs a repository for {svc.name}'s manifests",
+                "groundwork:gitops.repoUrl, or repoUrl on the service",
+                "set groundwork:gitops.repoUrl to the manifests repository",
+                "GIT-02",
+            )
+
+
+# ---------------------------------------------------------------------------------------------
 # Services, tags, exemptions
 # ---------------------------------------------------------------------------------------------
 
@@ -704,7 +867,17 @@ def services(ctx: Context) -> Iterator[Finding]:
                 "unique service names",
                 "remove or rename the duplicate entry",
             )
+    routes = Counter(s.ingress.path for s in ctx.services if s.ingress)
     for i, s in enumerate(ctx.services):
+        if s.ingress and routes[s.ingress.path] > 1:
+            yield Problem(
+                _k(f"services[{i}].ingress.path"),
+                s.ingress.path,
+                "two services claim the same path of the shared load balancer",
+                "a path no other service uses",
+                "give each exposed service its own path prefix",
+                "K8S-11",
+            )
         for name, count in Counter(x.name for x in s.secrets).items():
             if count > 1:
                 yield Problem(
@@ -713,6 +886,17 @@ def services(ctx: Context) -> Iterator[Finding]:
                     f"secret {name!r} is listed {count} times",
                     "unique secret names per service",
                     "rename or remove the duplicate",
+                )
+        names = {x.name for x in ctx.services}
+        for j, target in enumerate(s.calls):
+            if target not in names or target == s.name:
+                yield Problem(
+                    _k(f"services[{i}].calls[{j}]"),
+                    target,
+                    "not another service of this stack" if target != s.name else "a service does not call itself",
+                    ", ".join(sorted(names - {s.name})) or "another service",
+                    "name a service listed in groundwork:services",
+                    "K8S-03",
                 )
         if s.team in RESERVED_NAMESPACES or s.team.startswith("kube-"):
             yield Problem(

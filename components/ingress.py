@@ -1,0 +1,417 @@
+"""Ingress: the AWS Load Balancer Controller and the stack's shared ALB (K8S-11, NET-10).
+
+Behaviour:
+- The controller (chart pinned in groundwork/charts.py) in kube-system, two replicas with a
+  PodDisruptionBudget (`platform.highAvailability`), an EKS Pod Identity role whose policy
+  follows upstream's, with every mutating action limited to load balancers, target groups
+  and security groups tagged as this cluster's (`elbv2.k8s.aws/cluster`) and no data actions.
+  Every AWS resource it creates carries the stack's tags (`defaultTags`, GOV-01).
+- One IngressClass (`<prefix>-alb`, the cluster default) whose IngressClassParams put every
+  Ingress in one IngressGroup, i.e. one ALB per stack: target type ip, the ACM certificate
+  with a TLS 1.2+ policy and HTTP redirected to HTTPS (no certificate: HTTP only, dev),
+  inbound CIDRs, invalid headers dropped, desync mitigation strictest, deletion protection
+  with the stack's `protect`, and the WAF web ACL when `ingress.waf`.
+- The WAF web ACL (REGIONAL): AWS managed rule groups (common, known bad inputs, IP
+  reputation, SQL injection) and a per-IP rate limit, metrics on, logs to an encrypted log
+  group with the Authorization and Cookie headers redacted.
+- An Ingress per service with `ingress` in its namespace, routing `host` + `path` to the
+  service's Service on its port, health-checked on `healthCheckPath`.
+
+Deletion order: every Ingress depends on the controller release, so `pulumi destroy` deletes
+the Ingresses first while the controller still runs to delete the ALB and its security
+groups (and remove the Ingress finalizers); the controller, its role and the VPC go after.
+A prod ALB has deletion protection: disable it (`protect: false`, `pulumi up`) before a destroy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.identity import WorkloadRole, WorkloadRoleArgs
+from components.kube import apply, release
+from groundwork import manifests as m
+from groundwork.naming import Naming
+from groundwork.settings.model import IngressSettings
+
+SERVICE_ACCOUNT = "aws-load-balancer-controller"
+
+
+@dataclass(frozen=True)
+class Exposed:
+    service: str
+    team: str
+    port: int
+    path: str
+    health_check_path: str
+
+
+@dataclass(frozen=True)
+class IngressArgs:
+    settings: IngressSettings
+    naming: Naming
+    region: str
+    vpc_id: pulumi.Input[str]
+    cluster_name: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    tags: dict[str, str]
+    teams: Sequence[str]
+    exposed: Sequence[Exposed]
+    namespace_resources: dict[str, pulumi.Resource]
+    log_retention_days: int = 90
+    high_availability: bool = True
+    protect: bool = True
+
+
+class Ingress(pulumi.ComponentResource):
+    """`groundwork:ingress:Ingress`."""
+
+    class_name: str
+    web_acl_arn: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: IngressArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("groundwork:ingress:Ingress", name, None, opts)
+        s, naming = args.settings, args.naming
+        child = pulumi.ResourceOptions(parent=self)
+        self.class_name = naming.physical("alb")
+
+        role = WorkloadRole(
+            f"{name}-controller",
+            WorkloadRoleArgs(
+                naming=naming,
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                account_id=args.account_id,
+                namespace="kube-system",
+                service_account=SERVICE_ACCOUNT,
+                statements=controller_statements(),
+                description=f"{naming.prefix}: AWS Load Balancer Controller",
+            ),
+            opts=child,
+        )
+        ha = args.high_availability
+        self.release = release(
+            f"{name}-controller",
+            "aws-load-balancer-controller",
+            namespace="kube-system",
+            values={
+                "clusterName": args.cluster_name,
+                "region": args.region,
+                "vpcId": args.vpc_id,
+                "replicaCount": 2 if ha else 1,
+                "podDisruptionBudget": {"maxUnavailable": 1},
+                "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
+                "createIngressClassResource": False,
+                "ingressClass": self.class_name,
+                "enableServiceMutatorWebhook": False,
+                "defaultTags": args.tags,
+                "defaultTargetType": "ip",
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role]),
+        )
+
+        self.web_acl_arn = None
+        if s.waf:
+            self.web_acl_arn = self._waf(name, args)
+
+        after = pulumi.ResourceOptions(parent=self, depends_on=[self.release])
+        params = apply(
+            f"{name}-class-params",
+            m.ingress_class_params(
+                self.class_name,
+                group=naming.physical("edge"),
+                scheme=s.scheme,
+                certificate_arn=s.certificate_arn,
+                ssl_policy=s.ssl_policy,
+                inbound_cidrs=[str(c) for c in s.allowed_cidrs],
+                waf_acl_arn=self.web_acl_arn,
+                deletion_protection=args.protect,
+                tags=args.tags,
+                namespaces=args.teams,
+            ),
+            after,
+        )
+        ingress_class = apply(
+            f"{name}-class",
+            m.ingress_class(self.class_name),
+            pulumi.ResourceOptions(parent=self, depends_on=[self.release, params]),
+        )
+        for e in args.exposed:
+            deps: list[pulumi.Resource] = [self.release, ingress_class]
+            if e.team in args.namespace_resources:
+                deps.append(args.namespace_resources[e.team])
+            apply(
+                f"{name}-{e.service}",
+                m.service_ingress(
+                    e.service,
+                    e.team,
+                    port=e.port,
+                    path=e.path,
+                    health_check_path=e.health_check_path,
+                    ingress_class_name=self.class_name,
+                    host=s.host,
+                    https=bool(s.certificate_arn),
+                ),
+                pulumi.ResourceOptions(parent=self, depends_on=deps),
+            )
+        self.register_outputs({"ingressClass": self.class_name, "webAclArn": self.web_acl_arn})
+
+    def _waf(self, name: str, args: IngressArgs) -> pulumi.Output[str]:
+        s, naming = args.settings, args.naming
+        child = pulumi.ResourceOptions(parent=self)
+        acl_name = naming.physical("edge")
+
+        def visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
+            return aws.wafv2.WebAclRuleVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
+            )
+
+        managed = [
+            "AWSManagedRulesAmazonIpReputationList",
+            "AWSManagedRulesCommonRuleSet",
+            "AWSManagedRulesKnownBadInputsRuleSet",
+            "AWSManagedRulesSQLiRuleSet",
+        ]
+        rules = [
+            aws.wafv2.WebAclRuleArgs(
+                name=group,
+                priority=i,
+                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
+                    none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()
+                ),
+                statement=aws.wafv2.WebAclRuleStatementArgs(
+                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
+                        vendor_name="AWS", name=group
+                    )
+                ),
+                visibility_config=visibility(group),
+            )
+            for i, group in enumerate(managed, start=1)
+        ]
+        rules.append(
+            aws.wafv2.WebAclRuleArgs(
+                name="rate-limit-per-ip",
+                priority=len(managed) + 1,
+                action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
+                statement=aws.wafv2.WebAclRuleStatementArgs(
+                    rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
+                        limit=s.waf_rate_limit, aggregate_key_type="IP", evaluation_window_sec=300
+                    )
+                ),
+                visibility_config=visibility("rate-limit-per-ip"),
+            )
+        )
+        acl = aws.wafv2.WebAcl(
+            f"{name}-waf",
+            name=acl_name,
+            description=f"{naming.prefix}: edge ALB (managed rule groups, per-IP rate limit)",
+            scope="REGIONAL",
+            default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
+            rules=rules,
+            visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
+                cloudwatch_metrics_enabled=True, metric_name=acl_name, sampled_requests_enabled=True
+            ),
+            opts=child,
+        )
+        logs = aws.cloudwatch.LogGroup(
+            f"{name}-waf-logs",
+            name=f"aws-waf-logs-{naming.prefix}",  # WAF requires the aws-waf-logs- prefix
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            opts=child,
+        )
+        aws.wafv2.WebAclLoggingConfiguration(
+            f"{name}-waf-logs",
+            resource_arn=acl.arn,
+            log_destination_configs=[logs.arn],
+            redacted_fields=[
+                aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
+                    single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=h)
+                )
+                for h in ("authorization", "cookie")
+            ],
+            opts=child,
+        )
+        return acl.arn
+
+
+def controller_statements() -> list[dict]:
+    """The controller's permissions: upstream's policy (docs/install/iam_policy.json of the
+    controller release), with every mutation limited to resources tagged as created by a
+    load balancer controller. Describe/Get calls must be on "*" (EC2 and ELB have no
+    resource-level permissions for them); none of these are data actions."""
+    owned = {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}
+    return [
+        {
+            "Sid": "ServiceLinkedRole",
+            "Effect": "Allow",
+            "Action": "iam:CreateServiceLinkedRole",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+        },
+        {
+            "Sid": "Describe",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:DescribeAccountAttributes",
+                "ec2:DescribeAddresses",
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInternetGateways",
+                "ec2:DescribeVpcs",
+                "ec2:DescribeVpcPeeringConnections",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeInstances",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeTags",
+                "ec2:DescribeRouteTables",
+                "ec2:DescribeIpamPools",
+                "ec2:GetCoipPoolUsage",
+                "ec2:DescribeCoipPools",
+                "ec2:GetSecurityGroupsForVpc",
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeListenerCertificates",
+                "elasticloadbalancing:DescribeListenerAttributes",
+                "elasticloadbalancing:DescribeSSLPolicies",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "elasticloadbalancing:DescribeTargetHealth",
+                "elasticloadbalancing:DescribeTags",
+                "elasticloadbalancing:DescribeTrustStores",
+                "elasticloadbalancing:DescribeCapacityReservation",
+                "acm:ListCertificates",
+                "acm:DescribeCertificate",
+                "wafv2:GetWebACL",
+                "wafv2:GetWebACLForResource",
+                "shield:GetSubscriptionState",
+                "shield:DescribeProtection",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "AttachWaf",
+            "Effect": "Allow",
+            "Action": ["wafv2:AssociateWebACL", "wafv2:DisassociateWebACL", "elasticloadbalancing:SetWebAcl"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "CreateSecurityGroups",
+            "Effect": "Allow",
+            "Action": "ec2:CreateSecurityGroup",
+            "Resource": "*",
+        },
+        {
+            "Sid": "TagNewSecurityGroups",
+            "Effect": "Allow",
+            "Action": "ec2:CreateTags",
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Condition": {
+                "StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"},
+                "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"},
+            },
+        },
+        {
+            "Sid": "ManageOwnSecurityGroups",
+            "Effect": "Allow",
+            "Action": [
+                "ec2:CreateTags",
+                "ec2:DeleteTags",
+                "ec2:DeleteSecurityGroup",
+            ],
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Condition": owned,
+        },
+        {
+            "Sid": "OpenNodeSecurityGroupsToTheAlb",
+            "Effect": "Allow",
+            "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            "Resource": "arn:aws:ec2:*:*:security-group/*",
+        },
+        {
+            "Sid": "CreateTaggedLoadBalancers",
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:CreateLoadBalancer", "elasticloadbalancing:CreateTargetGroup"],
+            "Resource": "*",
+            "Condition": {"Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}},
+        },
+        {
+            "Sid": "ListenersAndRules",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:CreateListener",
+                "elasticloadbalancing:DeleteListener",
+                "elasticloadbalancing:CreateRule",
+                "elasticloadbalancing:DeleteRule",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Sid": "TagOwnLoadBalancers",
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            "Resource": [
+                "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+                "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+                "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
+            ],
+            "Condition": owned,
+        },
+        {
+            "Sid": "TagOnCreate",
+            "Effect": "Allow",
+            "Action": "elasticloadbalancing:AddTags",
+            "Resource": [
+                "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+                "arn:aws:elasticloadbalancing:*:*:loadbalancer/net/*/*",
+                "arn:aws:elasticloadbalancing:*:*:loadbalancer/app/*/*",
+            ],
+            "Condition": {
+                "StringEquals": {"elasticloadbalancing:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]},
+                "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"},
+            },
+        },
+        {
+            "Sid": "ManageOwnLoadBalancers",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:ModifyLoadBalancerAttributes",
+                "elasticloadbalancing:SetIpAddressType",
+                "elasticloadbalancing:SetSecurityGroups",
+                "elasticloadbalancing:SetSubnets",
+                "elasticloadbalancing:DeleteLoadBalancer",
+                "elasticloadbalancing:ModifyTargetGroup",
+                "elasticloadbalancing:ModifyTargetGroupAttributes",
+                "elasticloadbalancing:DeleteTargetGroup",
+                "elasticloadbalancing:ModifyListenerAttributes",
+                "elasticloadbalancing:ModifyCapacityReservation",
+                "elasticloadbalancing:ModifyIpPools",
+            ],
+            "Resource": "*",
+            "Condition": owned,
+        },
+        {
+            "Sid": "Targets",
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"],
+            "Resource": "arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",
+        },
+        {
+            "Sid": "ListenerUpdates",
+            "Effect": "Allow",
+            "Action": [
+                "elasticloadbalancing:ModifyListener",
+                "elasticloadbalancing:AddListenerCertificates",
+                "elasticloadbalancing:RemoveListenerCertificates",
+                "elasticloadbalancing:ModifyRule",
+            ],
+            "Resource": "*",
+        },
+    ]

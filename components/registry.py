@@ -1,0 +1,121 @@
+"""Container registry: one ECR repository per service (GIT-06, K8S-07).
+
+Behaviour: repository `<project>-<stack>/<service>`, tags immutable
+(a version is built once and promoted by digest, never overwritten), scan on push, encrypted
+with the `data` KMS key. A lifecycle policy expires untagged images after `untaggedDays` and
+keeps the newest `keepReleases` tagged ones. A repository policy lets the cluster's node role
+pull, and nothing else in the account push except through IAM (CI's role, issue 9).
+`forceDelete` only when the stack is not protected (dev), so `pulumi destroy` of dev works.
+The Kyverno policy `restrict-image-registries` admits only images of `registry` below.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from groundwork.naming import Naming
+from groundwork.settings.model import RegistrySettings
+
+PULL_ACTIONS = ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"]
+
+
+def lifecycle_policy(keep_releases: int, untagged_days: int) -> dict:
+    """ECR lifecycle rules: lower priority numbers are evaluated first."""
+    return {
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": f"Expire untagged images after {untagged_days} days",
+                "selection": {
+                    "tagStatus": "untagged",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": untagged_days,
+                },
+                "action": {"type": "expire"},
+            },
+            {
+                "rulePriority": 2,
+                "description": f"Keep the newest {keep_releases} tagged images",
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPatternList": ["*"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": keep_releases,
+                },
+                "action": {"type": "expire"},
+            },
+        ]
+    }
+
+
+@dataclass(frozen=True)
+class RegistryArgs:
+    settings: RegistrySettings
+    naming: Naming
+    services: list[str]
+    data_key_arn: pulumi.Input[str]
+    node_role_arn: pulumi.Input[str]
+    region: str
+    account_id: pulumi.Input[str]
+    protect: bool = True
+
+
+class Registry(pulumi.ComponentResource):
+    """`groundwork:registry:Registry`."""
+
+    registry: pulumi.Output[str]
+    repository_urls: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("groundwork:registry:Registry", name, None, opts)
+        s = args.settings
+        self.repository_urls = {}
+        self.repository_arns: dict[str, pulumi.Output[str]] = {}
+        for service in args.services:
+            repo = aws.ecr.Repository(
+                f"{name}-{service}",
+                name=f"{args.naming.prefix}/{service}",
+                image_tag_mutability="IMMUTABLE",
+                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+                encryption_configurations=[
+                    aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type="KMS", kms_key=args.data_key_arn)
+                ],
+                force_delete=not args.protect,
+                tags={"Service": service},
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            )
+            aws.ecr.LifecyclePolicy(
+                f"{name}-{service}",
+                repository=repo.name,
+                policy=json.dumps(lifecycle_policy(s.keep_releases, s.untagged_days)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.ecr.RepositoryPolicy(
+                f"{name}-{service}",
+                repository=repo.name,
+                policy=pulumi.Output.from_input(args.node_role_arn).apply(
+                    lambda arn: json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Sid": "ClusterNodesPull",
+                                    "Effect": "Allow",
+                                    "Principal": {"AWS": arn},
+                                    "Action": PULL_ACTIONS,
+                                }
+                            ],
+                        }
+                    )
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.repository_urls[service] = repo.repository_url
+            self.repository_arns[service] = repo.arn
+        self.registry = pulumi.Output.concat(args.account_id, f".dkr.ecr.{args.region}.amazonaws.com")
+        self.register_outputs({"registry": self.registry, "repositoryUrls": self.repository_urls})

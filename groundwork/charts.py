@@ -1,0 +1,88 @@
+"""Helm charts the platform installs, pinned in one place (pure module, no resources).
+
+Every entry names the chart version, the application version it ships and the Kubernetes
+minor versions its upstream supports, as checked on CHECKED_ON. The custom resources the
+program creates for a chart (Kyverno ClusterPolicies, ExternalSecrets, ArgoCD Applications,
+PrometheusRules) are validated in the tests against the CRDs of that application version in
+`../shared/schemas/crds/` (`crd_release` below says which release those files are).
+
+To upgrade: change the chart version and app version here, read the chart's upgrade notes,
+refresh the CRD files if the app version moved, run `make test`, and `pulumi preview` a
+dev stack first. A settings warning appears when the cluster's Kubernetes version is
+outside a chart's supported range.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+CHECKED_ON = dt.date(2026, 11, 21)
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str  # chart name in its repository
+    repo: str  # https:// Helm repository
+    version: str  # exact chart version
+    app_version: str  # the application version the chart installs
+    kubernetes: tuple[str, str]  # oldest and newest supported Kubernetes minor (upstream's matrix)
+    crd_release: str | None = None  # release of the CRD files the tests validate against
+    notes: str = ""
+
+    def supports(self, kubernetes_version: str) -> bool:
+        lo, hi = (tuple(int(p) for p in v.split(".")) for v in self.kubernetes)
+        v = tuple(int(p) for p in kubernetes_version.split("."))
+        return lo <= v <= hi
+
+
+CHARTS: dict[str, Chart] = {
+    c.name: c
+    for c in (
+        Chart(
+            name="kyverno",
+            repo="https://kyverno.github.io/kyverno/",
+            version="3.9.0",
+            app_version="v1.19.0",
+            kubernetes=("1.33", "1.35"),
+            crd_release="v1.19.0",
+            notes="Chart 3.N ships Kyverno 1.(N+10); 1.19 supports Kubernetes 1.33-1.35.",
+        ),
+        Chart(
+            name="external-secrets",
+            repo="https://charts.external-secrets.io",
+            version="2.9.0",
+            app_version="v2.9.0",
+            kubernetes=("1.32", "1.35"),
+            crd_release="v2.9.0",
+            notes="API external-secrets.io/v1 (v1beta1 is gone since 1.0).",
+        ),
+        Chart(
+            name="aws-load-balancer-controller",
+            repo="https://aws.github.io/eks-charts",
+            version="3.5.0",
+            app_version="v3.5.0",
+            kubernetes=("1.22", "1.35"),
+            notes="Chart versions follow the controller since 3.0. CRDs upgrade with the chart "
+            "(helm upgrade does not update CRDs: apply them first, see docs/platform.md).",
+        ),
+        Chart(
+            name="argo-cd",
+            repo="https://argoproj.github.io/argo-helm",
+            version="10.9.0",
+            app_version="v3.5.2",
+            kubernetes=("1.32", "1.35"),
+            crd_release="v3.5.1",
+            notes="CRDs validated against v3.5.1; Argo CD does not change CRD schemas in patch releases.",
+        ),
+    )
+}
+
+
+def chart(name: str) -> Chart:
+    return CHARTS[name]
+
+
+def unsupported(kubernetes_version: str) -> list[Chart]:
+    """Charts whose upstream does not list `kubernetes_version` as supported."""
+    return [c for c in CHARTS.values() if not c.supports(kubernetes_version)]
