@@ -10,7 +10,8 @@ from components.backups import Backups, BackupsArgs
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs, ServiceDatabase
-from components.external_secrets import ExternalSecrets, ExternalSecretsArgs, SyncedSecret
+from components.database_bootstrap import DatabaseBootstrap, DatabaseBootstrapArgs
+from components.external_secrets import ExternalSecrets, ExternalSecretsArgs, StoreSpec, SyncedSecret
 from components.gitops import GitOps, GitOpsArgs, ServiceSource
 from components.guardrails import Guardrails, GuardrailsArgs
 from components.ingress import Exposed, Ingress, IngressArgs
@@ -19,7 +20,7 @@ from components.network import Network, NetworkArgs
 from components.providers import AwsProvidersArgs, aws_providers
 from components.registry import Registry, RegistryArgs
 from components.secrets import PlatformSecret, Secrets, SecretsArgs
-from groundwork import manifests, topology
+from groundwork import catalog, manifests, topology
 from groundwork.naming import Naming
 from groundwork.settings import from_pulumi
 
@@ -170,6 +171,7 @@ registry = Registry(
         services=[s.name for s in settings.services],
         data_key_arn=keys.arns["data"],
         node_role_arn=cluster.node_role_arn,
+        node_role_name=cluster.node_role_name,
         region=settings.region,
         account_id=cluster.account_id,
         protect=settings.protect,
@@ -226,9 +228,35 @@ external_secrets = ExternalSecrets(
                 if s.secrets
             ],
         ],
-        platform_secrets=[
-            SyncedSecret(n, "platform", n, secrets.platform_secret_names[n], secrets.platform_secret_arns[n])
-            for n in secrets.platform_secret_names
+        extra_stores=[
+            StoreSpec(
+                "platform",
+                ["argocd", "monitoring"],
+                [
+                    SyncedSecret(n, "platform", n, secrets.platform_secret_names[n], secrets.platform_secret_arns[n])
+                    for n in secrets.platform_secret_names
+                ],
+            ),
+            StoreSpec(
+                "database-admin",
+                ["groundwork-system"],
+                [
+                    SyncedSecret(
+                        "master", "database-admin", "master", database.master_secret_arn, database.master_secret_arn
+                    ),
+                    *[
+                        SyncedSecret(
+                            s.name,
+                            "database-admin",
+                            "database",
+                            database.service_secret_names[s.name],
+                            database.service_secret_arns[s.name],
+                        )
+                        for s in settings.services
+                        if s.database
+                    ],
+                ],
+            ),
         ],
         namespace_resources=namespaces,
         refresh_interval=settings.platform.secret_refresh_interval,
@@ -236,6 +264,23 @@ external_secrets = ExternalSecrets(
     ),
     opts=in_cluster,
 )
+
+db_services = [s.name for s in settings.services if s.database]
+if db_services:
+    DatabaseBootstrap(
+        "database-bootstrap",
+        DatabaseBootstrapArgs(
+            services=db_services,
+            service_secret_names=database.service_secret_names,
+            master_secret_arn=database.master_secret_arn,
+            image=registry.mirror(catalog.POSTGRES_CLIENT_IMAGES[settings.database.engine_version.split(".")[0]]),
+            store=external_secrets.stores["database-admin"],
+            reset_passwords=settings.database.restore is not None,
+            depends_on=[namespaces["groundwork-system"], external_secrets.store_resources["database-admin"], database],
+            refresh_interval=settings.platform.secret_refresh_interval,
+        ),
+        opts=in_cluster,
+    )
 
 ingress = None
 if settings.ingress.enabled:

@@ -15,7 +15,8 @@ Behaviour:
   (engine, host, proxyHost, port, dbname, username, generated password, masterarn) tagged
   `SecretType: database`, rotated every `rotationDays` by AWS's multi-user rotation function
   (deployed from the Serverless Application Repository). The program never logs into the
-  database: each service's role and database are created by its first migration job (docs/database.md).
+  database: each service's role and database are created by the bootstrap job
+  (components/database_bootstrap.py, docs/data-layer.md).
 - Connection pooling: an RDS Proxy requiring TLS, authenticating each service with its secret.
 - DR: `restore` builds the instance from a snapshot or by point-in-time restore; those inputs
   are in ignoreChanges, so removing them later does not replace it. With

@@ -8,8 +8,11 @@ Behaviour:
   database credentials, generated application secrets, and the cache AUTH token when one
   of them uses the cache) and decrypt them with the secrets key only through Secrets
   Manager. A team's ExternalSecret naming another team's secret is refused by AWS.
-- One `platform` ClusterSecretStore, usable from the platform namespaces that need it
-  (argocd, monitoring), reading only the platform secrets (Argo CD repository/SSO, Grafana).
+- Further stores for the platform (`extra_stores`), each usable only from the namespaces that
+  need it and reading only its secrets: `platform` (argocd, monitoring: Argo CD repository and
+  SSO secrets, Grafana) and `database-admin` (groundwork-system only: the database master
+  secret and the service credentials the bootstrap job needs). Their consumers create the
+  ExternalSecrets.
 - For each service an ExternalSecret per secret it has, materialising every JSON key as a
   Kubernetes Secret `<service>-database|cache|app` in its namespace, refreshed every
   `secretRefreshInterval` (rotations arrive without a deploy). The program never writes a
@@ -33,7 +36,6 @@ from groundwork.naming import Naming
 
 NAMESPACE = "external-secrets"
 SERVICE_ACCOUNT = "external-secrets"
-PLATFORM_STORE = "platform"
 
 
 @dataclass(frozen=True)
@@ -43,8 +45,17 @@ class SyncedSecret:
     owner: str  # service name, or platform component
     team: str  # namespace the Kubernetes Secret lands in
     kind: str  # database | cache | app | any platform key
-    name: str  # Secrets Manager name
+    name: pulumi.Input[str]  # Secrets Manager name (or ARN, for secrets AWS names, e.g. RDS's master secret)
     arn: pulumi.Input[str]
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """A ClusterSecretStore for platform components: who may use it, what it may read."""
+
+    name: str
+    namespaces: Sequence[str]
+    secrets: Sequence[SyncedSecret]
 
 
 @dataclass(frozen=True)
@@ -56,8 +67,7 @@ class ExternalSecretsArgs:
     account_id: pulumi.Input[str]
     secrets_key_arn: pulumi.Input[str]
     service_secrets: Sequence[SyncedSecret]
-    platform_secrets: Sequence[SyncedSecret] = field(default_factory=tuple)
-    platform_namespaces: Sequence[str] = ("argocd", "monitoring")
+    extra_stores: Sequence[StoreSpec] = field(default_factory=tuple)
     namespace_resources: dict[str, pulumi.Resource] = field(default_factory=dict)
     refresh_interval: str = "1h"
     high_availability: bool = True
@@ -88,8 +98,10 @@ class ExternalSecrets(pulumi.ComponentResource):
         by_store: dict[str, list[SyncedSecret]] = {}
         for x in args.service_secrets:
             by_store.setdefault(x.team, []).append(x)
-        if args.platform_secrets:
-            by_store[PLATFORM_STORE] = list(args.platform_secrets)
+        extra = {e.name: e for e in args.extra_stores if e.secrets}
+        for e in extra.values():
+            assert e.name not in by_store, f"store {e.name} collides with a team"
+            by_store[e.name] = list(e.secrets)
 
         store_roles: dict[str, aws.iam.Role] = {}
         for store, secrets in sorted(by_store.items()):
@@ -110,12 +122,12 @@ class ExternalSecrets(pulumi.ComponentResource):
                 ),
                 opts=child,
             )
-            arns = sorted({x.name: x.arn for x in secrets}.items())
+            unique = {(x.name if isinstance(x.name, str) else id(x.name)): x.arn for x in secrets}
             aws.iam.RolePolicy(
                 f"{name}-store-{store}",
                 role=role.id,
-                policy=pulumi.Output.all(args.secrets_key_arn, *[a for _, a in arns]).apply(
-                    lambda a: json.dumps(_store_policy(args.region, key_arn=a[0], secret_arns=list(a[1:])))
+                policy=pulumi.Output.all(args.secrets_key_arn, *unique.values()).apply(
+                    lambda a: json.dumps(_store_policy(args.region, key_arn=a[0], secret_arns=sorted(set(a[1:]))))
                 ),
                 opts=child,
             )
@@ -159,8 +171,8 @@ class ExternalSecrets(pulumi.ComponentResource):
         self.stores: dict[str, str] = {}
         store_resources: dict[str, pulumi.Resource] = {}
         for store, role in store_roles.items():
-            namespaces = list(args.platform_namespaces) if store == PLATFORM_STORE else [store]
-            store_name = store if store == PLATFORM_STORE else f"team-{store}"
+            namespaces = list(extra[store].namespaces) if store in extra else [store]
+            store_name = store if store in extra else f"team-{store}"
             store_resources[store] = apply(
                 f"{name}-store-{store}",
                 m.cluster_secret_store(store_name, region=args.region, role_arn=role.arn, namespaces=namespaces),

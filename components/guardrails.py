@@ -27,7 +27,7 @@ from components.kube import apply, release
 from groundwork import manifests as m
 from groundwork.settings.model import PlatformSettings
 
-PLATFORM = ("kyverno", "external-secrets", "argocd", "monitoring")
+PLATFORM = ("kyverno", "external-secrets", "argocd", "monitoring", "groundwork-system")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,12 @@ keeps the newest `keepReleases` tagged ones. A repository policy lets the cluste
 pull, and nothing else in the account push except through IAM (CI's role, issue 9).
 `forceDelete` only when the stack is not protected (dev), so `pulumi destroy` of dev works.
 The Kyverno policy `restrict-image-registries` admits only images of `registry` below.
+
+A pull-through cache of ECR Public (`<prefix>-ecr-public/...` mirrors `public.ecr.aws/...`)
+serves the few public images the platform's own jobs use (e.g. psql for the database
+bootstrap), so nodes pull only from the stack's registry. Cached repositories are created by
+ECR on first pull from a creation template (AES-256, untagged images expire); the node role
+may create and import only under that prefix.
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ class RegistryArgs:
     node_role_arn: pulumi.Input[str]
     region: str
     account_id: pulumi.Input[str]
+    node_role_name: pulumi.Input[str] | None = None
     protect: bool = True
 
 
@@ -118,4 +125,49 @@ class Registry(pulumi.ComponentResource):
             self.repository_urls[service] = repo.repository_url
             self.repository_arns[service] = repo.arn
         self.registry = pulumi.Output.concat(args.account_id, f".dkr.ecr.{args.region}.amazonaws.com")
+
+        self.mirror_prefix = args.naming.physical("ecr-public", kind="ecr-prefix")
+        aws.ecr.RepositoryCreationTemplate(
+            f"{name}-ecr-public",
+            prefix=self.mirror_prefix,
+            description="Pull-through cache of ECR Public (platform jobs' public images)",
+            applied_fors=["PULL_THROUGH_CACHE"],
+            image_tag_mutability="MUTABLE",  # the cache follows upstream tags
+            encryption_configurations=[
+                aws.ecr.RepositoryCreationTemplateEncryptionConfigurationArgs(encryption_type="AES256")
+            ],
+            lifecycle_policy=json.dumps(lifecycle_policy(s.keep_releases, s.untagged_days)),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.ecr.PullThroughCacheRule(
+            f"{name}-ecr-public",
+            ecr_repository_prefix=self.mirror_prefix,
+            upstream_registry_url="public.ecr.aws",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        if args.node_role_name is not None:
+            aws.iam.RolePolicy(
+                f"{name}-nodes-pull-through",
+                role=args.node_role_name,
+                policy=pulumi.Output.from_input(args.account_id).apply(
+                    lambda account: json.dumps(
+                        {
+                            "Version": "2012-10-17",
+                            "Statement": [
+                                {
+                                    "Sid": "FillThePullThroughCache",
+                                    "Effect": "Allow",
+                                    "Action": ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"],
+                                    "Resource": f"arn:aws:ecr:{args.region}:{account}:repository/{self.mirror_prefix}/*",
+                                }
+                            ],
+                        }
+                    )
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
         self.register_outputs({"registry": self.registry, "repositoryUrls": self.repository_urls})
+
+    def mirror(self, image: str) -> pulumi.Output[str]:
+        """`image` of public.ecr.aws (e.g. docker/library/postgres:17.6-alpine) through the cache."""
+        return pulumi.Output.concat(self.registry, "/", self.mirror_prefix, "/", image)

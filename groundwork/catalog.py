@@ -136,6 +136,14 @@ def supported_versions(today: dt.date) -> list[str]:
 # RDS for PostgreSQL versions Groundwork offers (major.minor pinned; checked CHECKED_ON). The
 # parameter group family is postgres<major>.
 POSTGRES_VERSIONS = ("16.10", "17.6", "18.1")
+# psql for the database bootstrap job, per server major version: the Docker official image
+# through ECR Public (public.ecr.aws/docker/library/postgres), pulled via the stack's ECR
+# pull-through cache so nodes only ever pull from the stack's own registry (K8S-07).
+POSTGRES_CLIENT_IMAGES = {
+    "16": "docker/library/postgres:16.10-alpine",
+    "17": "docker/library/postgres:17.6-alpine",
+    "18": "docker/library/postgres:18.1-alpine",
+}
 
 
 @dataclass(frozen=True)

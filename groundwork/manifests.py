@@ -602,7 +602,7 @@ def external_secret(
     namespace: str,
     *,
     store: str,
-    key: str,
+    key: Any,  # a Secrets Manager name or ARN (may be an Output)
     refresh: str,
     template: dict[str, Any] | None = None,
     extra_labels: dict[str, str] | None = None,

@@ -26,6 +26,7 @@ LIMITS = {
     "kms-alias": 256,
     "secret": 512,
     "backup-vault": 50,
+    "ecr-prefix": 30,
 }
 
 

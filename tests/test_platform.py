@@ -304,7 +304,7 @@ def test_a_data_action_on_star_is_refused_before_any_resource() -> None:
 
 def test_each_team_reads_only_its_own_secrets(prod: Graph) -> None:
     stores = named(prod, "ClusterSecretStore")
-    assert set(stores) == {f"team-{t}" for t in TEAMS} | {"platform"}
+    assert set(stores) == {f"team-{t}" for t in TEAMS} | {"platform", "database-admin"}
     for t in TEAMS:
         assert stores[f"team-{t}"]["spec"]["conditions"] == [{"namespaces": [t]}]
     assert stores["platform"]["spec"]["conditions"] == [{"namespaces": ["argocd", "monitoring"]}]
@@ -342,7 +342,9 @@ def test_each_team_reads_only_its_own_secrets(prod: Graph) -> None:
             "Sid": "AssumeStoreRoles",
             "Effect": "Allow",
             "Action": ["sts:AssumeRole", "sts:TagSession"],
-            "Resource": sorted(roles[f"external-secrets-store-{s}"].outputs["arn"] for s in [*TEAMS, "platform"]),
+            "Resource": sorted(
+                roles[f"external-secrets-store-{s}"].outputs["arn"] for s in [*TEAMS, "platform", "database-admin"]
+            ),
         }
     ]
 
@@ -361,7 +363,9 @@ def test_every_service_gets_its_secrets_through_external_secrets(any_stack: str,
     for (ns, _), x in found.items():
         validate_crd(x, shared / "schemas/crds/external-secrets/external-secrets.io_externalsecrets.yaml")
         store = x["spec"]["secretStoreRef"]["name"]
-        assert store == (f"team-{ns}" if ns in TEAMS else "platform")
+        assert store == (
+            f"team-{ns}" if ns in TEAMS else {"argocd": "platform", "groundwork-system": "database-admin"}[ns]
+        )
         assert x["spec"]["refreshInterval"] == "1h"
     for store in manifests(g, "ClusterSecretStore"):
         validate_crd(store, shared / "schemas/crds/external-secrets/external-secrets.io_clustersecretstores.yaml")
@@ -584,3 +588,25 @@ def test_network_policy_evaluator_follows_kubernetes_semantics() -> None:
     assert reachable([deny, allow], a, b, 80) and not reachable([deny, allow], a, b, 81)
     egress_deny = {"metadata": {"namespace": "a"}, "spec": {"podSelector": {}, "policyTypes": ["Egress"]}}
     assert not reachable([deny, allow, egress_deny], a, b, 80)  # both ends must allow
+
+
+def test_public_images_come_through_the_stacks_pull_through_cache(prod: Graph) -> None:
+    rule = prod.one("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
+    assert rule.props == {
+        **rule.props,
+        "ecrRepositoryPrefix": "groundwork-prod-ecr-public",
+        "upstreamRegistryUrl": "public.ecr.aws",
+    }
+    template = prod.one("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate")
+    assert template.props["prefix"] == rule.props["ecrRepositoryPrefix"] and template.props["appliedFors"] == [
+        "PULL_THROUGH_CACHE"
+    ]
+    node_policy = json.loads(by_name(prod, ROLE_POLICY)["registry-nodes-pull-through"].props["policy"])["Statement"]
+    assert node_policy == [
+        {
+            "Sid": "FillThePullThroughCache",
+            "Effect": "Allow",
+            "Action": ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"],
+            "Resource": "arn:aws:ecr:eu-west-1:333333333333:repository/groundwork-prod-ecr-public/*",
+        }
+    ]

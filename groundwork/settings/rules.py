@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from ipaddress import ip_network
 
 from groundwork import catalog
+from groundwork.controls import platform
 from groundwork.settings.errors import MISSING as MISSING_VALUE
 from groundwork.settings.errors import Problem
 from groundwork.settings.model import (
@@ -34,18 +35,7 @@ from groundwork.settings.model import (
 from groundwork.subnets import LayoutError, layout
 
 STG_PLUS = ("staging", "prod")
-RESERVED_NAMESPACES = (
-    "default",
-    "kube-system",
-    "kube-public",
-    "kube-node-lease",
-    "argocd",
-    "kyverno",
-    "external-secrets",
-    "monitoring",
-    "aws-load-balancer-controller",
-    "cert-manager",
-)
+RESERVED_NAMESPACES = ("default", *platform.PLATFORM_NAMESPACES, "aws-load-balancer-controller")
 PRIVATE_RANGES = [ip_network("10.0.0.0/8"), ip_network("172.16.0.0/12"), ip_network("192.168.0.0/16")]
 VPC_RANGES = [*PRIVATE_RANGES, ip_network("100.64.0.0/10")]  # what can sit inside a VPC
 

@@ -17,6 +17,7 @@ PLATFORM_NAMESPACES = (
     "monitoring",
     "argocd",
     "cert-manager",
+    "groundwork-system",  # the platform's own jobs (database bootstrap)
 )
 
 # name -> (controls, "validate" | "generate", tier at which it must exist)
