@@ -6,6 +6,7 @@ the components, export the outputs. All logic lives in `components/` and `ground
 
 import pulumi
 
+from components.alarms import Alarms, AlarmsArgs
 from components.backups import Backups, BackupsArgs
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs
@@ -16,10 +17,12 @@ from components.gitops import GitOps, GitOpsArgs, ServiceSource
 from components.guardrails import Guardrails, GuardrailsArgs
 from components.ingress import Exposed, Ingress, IngressArgs
 from components.kms import Keys, KeysArgs
+from components.monitoring import Monitoring, MonitoringArgs, Scraped
 from components.network import Network, NetworkArgs
 from components.providers import AwsProvidersArgs, aws_providers
 from components.registry import Registry, RegistryArgs
 from components.secrets import PlatformSecret, Secrets, SecretsArgs
+from components.telemetry import Telemetry, TelemetryArgs
 from groundwork import catalog, manifests, topology
 from groundwork.naming import Naming
 from groundwork.settings import from_pulumi
@@ -135,7 +138,7 @@ secrets = Secrets(
         recovery_window_days=settings.secrets.recovery_window_days,
         replica_regions=secret_replicas,
         cloud_trail=settings.secrets.cloud_trail,
-        platform_secrets=[PlatformSecret(n, d) for n, d in topology.platform_secrets(settings)],
+        platform_secrets=[PlatformSecret(**x) for x in topology.platform_secrets(settings)],
         protect=settings.protect,
     ),
     opts=primary,
@@ -189,6 +192,7 @@ guardrails = Guardrails(
             if settings.ingress.scheme == "internet-facing"
             else network.private_subnet_cidrs,
             data_cidrs=network.database_subnet_cidrs,
+            extra_egress=[manifests.otlp_egress()],
         ),
         registry=registry.registry,
     ),
@@ -230,11 +234,26 @@ external_secrets = ExternalSecrets(
         ],
         extra_stores=[
             StoreSpec(
-                "platform",
-                ["argocd", "monitoring"],
+                "gitops",
+                ["argocd"],
                 [
-                    SyncedSecret(n, "platform", n, secrets.platform_secret_names[n], secrets.platform_secret_arns[n])
+                    SyncedSecret(n, "gitops", n, secrets.platform_secret_names[n], secrets.platform_secret_arns[n])
                     for n in secrets.platform_secret_names
+                    if n.startswith("argocd-")
+                ],
+            ),
+            StoreSpec(
+                "monitoring",
+                ["monitoring"],
+                [
+                    *[
+                        SyncedSecret(
+                            n, "monitoring", n, secrets.platform_secret_names[n], secrets.platform_secret_arns[n]
+                        )
+                        for n in ("alerting", "grafana-admin", "postgres-monitor")
+                        if n in secrets.platform_secret_names
+                    ],
+                    SyncedSecret("cache", "monitoring", "cache", cache.secret_name, cache.secret_arn),
                 ],
             ),
             StoreSpec(
@@ -244,6 +263,13 @@ external_secrets = ExternalSecrets(
                     SyncedSecret(
                         "master", "database-admin", "master", database.master_secret_arn, database.master_secret_arn
                     ),
+                    *[
+                        SyncedSecret(
+                            n, "database-admin", n, secrets.platform_secret_names[n], secrets.platform_secret_arns[n]
+                        )
+                        for n in ("postgres-monitor",)
+                        if n in secrets.platform_secret_names
+                    ],
                     *[
                         SyncedSecret(
                             s.name,
@@ -275,6 +301,8 @@ if db_services:
             master_secret_arn=database.master_secret_arn,
             image=registry.mirror(catalog.POSTGRES_CLIENT_IMAGES[settings.database.engine_version.split(".")[0]]),
             store=external_secrets.stores["database-admin"],
+            database_host=database.address,
+            monitor_secret_name=secrets.platform_secret_names.get("postgres-monitor"),
             reset_passwords=settings.database.restore is not None,
             depends_on=[namespaces["groundwork-system"], external_secrets.store_resources["database-admin"], database],
             refresh_interval=settings.platform.secret_refresh_interval,
@@ -317,8 +345,8 @@ gitops = GitOps(
         environment=settings.environment,
         services=[ServiceSource(*x) for x in topology.sources(settings)],
         namespace=namespaces["argocd"],
-        platform_store=external_secrets.stores.get("platform"),
-        platform_store_resource=external_secrets.store_resources.get("platform"),
+        platform_store=external_secrets.stores.get("gitops"),
+        platform_store_resource=external_secrets.store_resources.get("gitops"),
         repository_secret=secrets.platform_secret_names.get("argocd-repository"),
         oidc_secret=secrets.platform_secret_names.get("argocd-oidc"),
         refresh_interval=settings.platform.secret_refresh_interval,
@@ -327,6 +355,71 @@ gitops = GitOps(
     ),
     opts=in_cluster,
 )
+
+# ---- Observability ---------------------------------------------------------------------------
+telemetry = Telemetry(
+    "telemetry",
+    TelemetryArgs(
+        settings=settings.observability,
+        naming=naming,
+        environment=settings.environment,
+        region=settings.region,
+        cluster_name=cluster.name,
+        cluster_arn=cluster.arn,
+        account_id=cluster.account_id,
+        logs_key_arn=keys.arns["logs"],
+        namespace=namespaces["monitoring"],
+        high_availability=settings.platform.high_availability,
+        force_destroy=not settings.protect,
+        protect=settings.protect,
+    ),
+    opts=in_cluster,
+)
+
+monitoring = Monitoring(
+    "monitoring",
+    MonitoringArgs(
+        settings=settings.observability,
+        environment=settings.environment,
+        cluster_name=cluster.name,
+        services=[Scraped(s.name, s.team, s.port, s.metrics_port or s.port, s.metrics_path) for s in settings.services],
+        namespace_resources=namespaces,
+        store=external_secrets.stores["monitoring"],
+        store_resource=external_secrets.store_resources["monitoring"],
+        grafana_admin_secret=secrets.platform_secret_names["grafana-admin"],
+        alerting_secret=secrets.platform_secret_names["alerting"],
+        database_host=database.address,
+        database_monitor_secret=secrets.platform_secret_names.get("postgres-monitor"),
+        cache_host=cache.primary_endpoint,
+        cache_secret=cache.secret_name,
+        quay=registry.quay,
+        probe_url=f"https://{settings.ingress.host}/"
+        if settings.ingress.enabled and settings.ingress.host and settings.ingress.certificate_arn
+        else None,
+        refresh_interval=settings.platform.secret_refresh_interval,
+    ),
+    opts=pulumi.ResourceOptions(providers=[providers.primary, cluster.provider], depends_on=[telemetry]),
+)
+
+if settings.observability.aws_alarms.enabled:
+    Alarms(
+        "alarms",
+        AlarmsArgs(
+            settings=settings.observability.aws_alarms,
+            notifications=settings.observability.notifications,
+            naming=naming,
+            logs_key_arn=keys.arns["logs"],
+            database_id=database.instance.identifier,
+            cache_group_id=cache.group.id,
+            cache_nodes=settings.cache.nodes,
+            nat_gateway_ids=network.nat_gateway_ids,
+            backup_plan_vault=backups.plan_vault_name,
+            certificate_arn=settings.ingress.certificate_arn if settings.ingress.enabled else None,
+            load_balancer=settings.ingress.enabled and any(s.ingress for s in settings.services),
+            alerting_secret_arn=secrets.platform_secret_arns["alerting"],
+        ),
+        opts=primary,
+    )
 
 pulumi.export("environment", settings.environment)
 pulumi.export("region", settings.region)
@@ -354,3 +447,4 @@ pulumi.export("repositoryUrls", registry.repository_urls)
 pulumi.export("teamNamespaces", settings.teams)
 pulumi.export("ingressClass", ingress.class_name if ingress else None)
 pulumi.export("webAclArn", ingress.web_acl_arn if ingress else None)
+pulumi.export("otlpEndpoint", telemetry.otlp_endpoint)

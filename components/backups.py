@@ -202,6 +202,7 @@ class Backups(pulumi.ComponentResource):
             )
 
         self.vault_name = self.dr_vault_name = None
+        self.plan_vault_name: pulumi.Output[str] | None = None
         if args.aws_backup:
             self._aws_backup(name, args, partition)
         self.register_outputs({"bucket": self.bucket, "drBucket": self.dr_bucket, "vault": self.vault_name})
@@ -310,6 +311,8 @@ class Backups(pulumi.ComponentResource):
             opts=child,
         )
         self.plan_id = plan.id
+        # the vault the plan writes to, read from the plan (alarms on its jobs depend on the plan)
+        self.plan_vault_name = plan.rules.apply(lambda rules: rules[0].target_vault_name)
 
 
 def _service_role_policy(policy: str) -> Callable[[str], str]:

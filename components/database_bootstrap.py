@@ -12,7 +12,8 @@ platform namespace `groundwork-system` runs psql against the instance:
   roles come from the snapshot with the old stack's passwords, set them to the new
   credentials: `reset_passwords`), let the master user act
   as it (needed to create its database and by the multi-user rotation), create its database
-  owned by it, revoke PUBLIC's access to that database;
+  owned by it, revoke PUBLIC's access to that database; and a `pg_monitor` login for
+  postgres-exporter (its generated credentials in `<project>/<stack>/platform/postgres-monitor`);
 - the image is psql from the Docker official image, pulled through the stack's ECR
   pull-through cache; non-root, read-only root filesystem, no service account token, no
   capabilities.
@@ -51,6 +52,15 @@ SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role')
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', :'db') \gexec
 """
 
+MONITOR_SQL = r"""
+\set ON_ERROR_STOP on
+\getenv password ROLE_PASSWORD
+SELECT format('CREATE ROLE %I LOGIN PASSWORD %L', :'role', :'password')
+ WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') \gexec
+SELECT format('ALTER ROLE %I PASSWORD %L', :'role', :'password') WHERE :'mode' = 'restore' \gexec
+SELECT format('GRANT pg_monitor TO %I', :'role') \gexec
+"""
+
 SCRIPT = (
     "set -eu\n"
     'export PGUSER="$(cat /secrets/master/username)" PGPASSWORD="$(cat /secrets/master/password)"\n'
@@ -61,6 +71,12 @@ SCRIPT = (
     "-f /tmp/bootstrap.sql\n"
     '  echo "bootstrapped $(cat "$dir/dbname")"\n'
     "done\n"
+    "if [ -f /secrets/monitor/username ]; then\n"
+    "  cat > /tmp/monitor.sql <<'SQL'\n" + MONITOR_SQL.strip() + "\nSQL\n"
+    '  export ROLE_PASSWORD="$(cat /secrets/monitor/password)"\n'
+    '  psql -d postgres -v role="$(cat /secrets/monitor/username)" -v mode="$BOOTSTRAP_MODE" -f /tmp/monitor.sql\n'
+    '  echo "bootstrapped the monitoring role"\n'
+    "fi\n"
 )
 
 
@@ -71,6 +87,8 @@ class DatabaseBootstrapArgs:
     master_secret_arn: pulumi.Input[str]
     image: pulumi.Input[str]
     store: str
+    database_host: pulumi.Input[str] = ""
+    monitor_secret_name: str | None = None  # a pg_monitor role for postgres-exporter
     reset_passwords: bool = False  # a restored instance: its roles exist with the old passwords
     depends_on: Sequence[pulumi.Resource] = ()
     refresh_interval: str = "1h"
@@ -95,6 +113,20 @@ class DatabaseBootstrap(pulumi.ComponentResource):
                 after,
             )
         ]
+        if args.monitor_secret_name:
+            synced.append(
+                apply(
+                    f"{name}-monitor",
+                    m.external_secret(
+                        "db-monitor",
+                        NAMESPACE,
+                        store=args.store,
+                        key=args.monitor_secret_name,
+                        refresh=args.refresh_interval,
+                    ),
+                    after,
+                )
+            )
         for svc in args.services:
             synced.append(
                 apply(
@@ -128,22 +160,37 @@ class DatabaseBootstrap(pulumi.ComponentResource):
         self.job = k8s.batch.v1.Job(
             f"{name}-job",
             metadata=metadata,
-            spec=job_spec(args.image, sorted(args.services), reset_passwords=args.reset_passwords),
+            spec=job_spec(
+                args.image,
+                sorted(args.services),
+                host=args.database_host,
+                monitor=bool(args.monitor_secret_name),
+                reset_passwords=args.reset_passwords,
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*synced, account, *args.depends_on]),
         )
         self.register_outputs({"job": self.job.metadata["name"], "services": sorted(args.services)})
 
 
-def job_spec(image: pulumi.Input[str], services: list[str], *, reset_passwords: bool = False) -> Any:
+def job_spec(
+    image: pulumi.Input[str],
+    services: list[str],
+    *,
+    host: pulumi.Input[str] = "",
+    monitor: bool = False,
+    reset_passwords: bool = False,
+) -> Any:
     volumes = [
         {"name": "master", "secret": {"secretName": "db-master"}},
         {"name": "tmp", "emptyDir": {"sizeLimit": "16Mi"}},
         *[{"name": f"svc-{s}", "secret": {"secretName": f"db-{s}"}} for s in services],
+        *([{"name": "monitor", "secret": {"secretName": "db-monitor"}}] if monitor else []),
     ]
     mounts = [
         {"name": "master", "mountPath": "/secrets/master", "readOnly": True},
         {"name": "tmp", "mountPath": "/tmp"},
         *[{"name": f"svc-{s}", "mountPath": f"/secrets/services/{s}", "readOnly": True} for s in services],
+        *([{"name": "monitor", "mountPath": "/secrets/monitor", "readOnly": True}] if monitor else []),
     ]
     return {
         "backoffLimit": 10,  # the instance or the synced secrets may still be on their way
@@ -167,6 +214,8 @@ def job_spec(image: pulumi.Input[str], services: list[str], *, reset_passwords: 
                         "command": ["/bin/sh", "-c", SCRIPT],
                         "env": [
                             {"name": "PGSSLMODE", "value": "require"},  # the parameter group forces TLS
+                            {"name": "PGHOST", "value": host},
+                            {"name": "PGPORT", "value": "5432"},
                             {"name": "PGCONNECT_TIMEOUT", "value": "10"},
                             {"name": "HOME", "value": "/tmp"},
                             {"name": "BOOTSTRAP_MODE", "value": "restore" if reset_passwords else "create"},

@@ -8,9 +8,10 @@ pull, and nothing else in the account push except through IAM (CI's role, issue 
 `forceDelete` only when the stack is not protected (dev), so `pulumi destroy` of dev works.
 The Kyverno policy `restrict-image-registries` admits only images of `registry` below.
 
-A pull-through cache of ECR Public (`<prefix>-ecr-public/...` mirrors `public.ecr.aws/...`)
-serves the few public images the platform's own jobs use (e.g. psql for the database
-bootstrap), so nodes pull only from the stack's registry. Cached repositories are created by
+Pull-through caches of ECR Public (`<prefix>-ecr-public/...` mirrors `public.ecr.aws/...`)
+and quay.io (`<prefix>-quay/...`) serve the public images of the workloads the program itself
+deploys (psql for the database bootstrap, the metrics exporters), so those pull only from the
+stack's registry and pass the same image rule as the services. Cached repositories are created by
 ECR on first pull from a creation template (AES-256, untagged images expire); the node role
 may create and import only under that prefix.
 """
@@ -126,25 +127,31 @@ class Registry(pulumi.ComponentResource):
             self.repository_arns[service] = repo.arn
         self.registry = pulumi.Output.concat(args.account_id, f".dkr.ecr.{args.region}.amazonaws.com")
 
-        self.mirror_prefix = args.naming.physical("ecr-public", kind="ecr-prefix")
-        aws.ecr.RepositoryCreationTemplate(
-            f"{name}-ecr-public",
-            prefix=self.mirror_prefix,
-            description="Pull-through cache of ECR Public (platform jobs' public images)",
-            applied_fors=["PULL_THROUGH_CACHE"],
-            image_tag_mutability="MUTABLE",  # the cache follows upstream tags
-            encryption_configurations=[
-                aws.ecr.RepositoryCreationTemplateEncryptionConfigurationArgs(encryption_type="AES256")
-            ],
-            lifecycle_policy=json.dumps(lifecycle_policy(s.keep_releases, s.untagged_days)),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.ecr.PullThroughCacheRule(
-            f"{name}-ecr-public",
-            ecr_repository_prefix=self.mirror_prefix,
-            upstream_registry_url="public.ecr.aws",
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        # pull-through caches: ECR Public (no credentials) and quay.io (no credentials)
+        self.mirror_prefixes = {
+            "ecr-public": (args.naming.physical("ecr-public", kind="ecr-prefix"), "public.ecr.aws"),
+            "quay": (args.naming.physical("quay", kind="ecr-prefix"), "quay.io"),
+        }
+        for key, (prefix, upstream) in self.mirror_prefixes.items():
+            aws.ecr.RepositoryCreationTemplate(
+                f"{name}-{key}",
+                prefix=prefix,
+                description=f"Pull-through cache of {upstream} (platform workloads' public images)",
+                applied_fors=["PULL_THROUGH_CACHE"],
+                image_tag_mutability="MUTABLE",  # the cache follows upstream tags
+                encryption_configurations=[
+                    aws.ecr.RepositoryCreationTemplateEncryptionConfigurationArgs(encryption_type="AES256")
+                ],
+                lifecycle_policy=json.dumps(lifecycle_policy(s.keep_releases, s.untagged_days)),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            aws.ecr.PullThroughCacheRule(
+                f"{name}-{key}",
+                ecr_repository_prefix=prefix,
+                upstream_registry_url=upstream,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        self.mirror_prefix = self.mirror_prefixes["ecr-public"][0]
         if args.node_role_name is not None:
             aws.iam.RolePolicy(
                 f"{name}-nodes-pull-through",
@@ -158,7 +165,10 @@ class Registry(pulumi.ComponentResource):
                                     "Sid": "FillThePullThroughCache",
                                     "Effect": "Allow",
                                     "Action": ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"],
-                                    "Resource": f"arn:aws:ecr:{args.region}:{account}:repository/{self.mirror_prefix}/*",
+                                    "Resource": [
+                                        f"arn:aws:ecr:{args.region}:{account}:repository/{prefix}/*"
+                                        for prefix, _ in self.mirror_prefixes.values()
+                                    ],
                                 }
                             ],
                         }
@@ -168,6 +178,10 @@ class Registry(pulumi.ComponentResource):
             )
         self.register_outputs({"registry": self.registry, "repositoryUrls": self.repository_urls})
 
-    def mirror(self, image: str) -> pulumi.Output[str]:
-        """`image` of public.ecr.aws (e.g. docker/library/postgres:17.6-alpine) through the cache."""
-        return pulumi.Output.concat(self.registry, "/", self.mirror_prefix, "/", image)
+    def mirror(self, image: str, upstream: str = "ecr-public") -> pulumi.Output[str]:
+        """`image` of public.ecr.aws (e.g. docker/library/postgres:17.6-alpine), or of quay.io with
+        upstream="quay", through the stack's pull-through cache."""
+        return pulumi.Output.concat(self.registry, "/", self.mirror_prefixes[upstream][0], "/", image)
+
+    def quay(self, image: str) -> pulumi.Output[str]:
+        return self.mirror(image, "quay")

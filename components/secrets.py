@@ -34,6 +34,7 @@ class PlatformSecret:
     name: str
     description: str
     generated_keys: tuple[str, ...] = ()  # JSON keys given generated values; empty: operator-provided
+    fixed: tuple[tuple[str, str], ...] = ()  # non-secret keys stored alongside (e.g. a user name)
     length: int = 32
 
 
@@ -113,10 +114,13 @@ class Secrets(pulumi.ComponentResource):
                     secret_id=secret.id,
                     secret_string=pulumi.Output.json_dumps(
                         {
-                            k: random.RandomPassword(
-                                f"{name}-platform-{p.name}-{k}", length=p.length, special=False, opts=child
-                            ).result
-                            for k in p.generated_keys
+                            **dict(p.fixed),
+                            **{
+                                k: random.RandomPassword(
+                                    f"{name}-platform-{p.name}-{k}", length=p.length, special=False, opts=child
+                                ).result
+                                for k in p.generated_keys
+                            },
                         }
                     ),
                     opts=child,

@@ -75,6 +75,46 @@ CHARTS: dict[str, Chart] = {
             crd_release="v3.5.1",
             notes="CRDs validated against v3.5.1; Argo CD does not change CRD schemas in patch releases.",
         ),
+        Chart(
+            name="kube-prometheus-stack",
+            repo="https://prometheus-community.github.io/helm-charts",
+            version="88.2.0",
+            app_version="v0.93.0",
+            kubernetes=("1.28", "1.35"),
+            crd_release="v0.93.0",
+            notes="Prometheus Operator v0.93.0 (major 88 follows the operator bump). CRDs upgraded by the "
+            "chart's CRD upgrade job (crds.upgradeJob).",
+        ),
+        Chart(
+            name="loki",
+            repo="https://grafana.github.io/helm-charts",
+            version="6.53.0",
+            app_version="3.x (the chart's default)",
+            kubernetes=("1.25", "1.35"),
+        ),
+        Chart(
+            name="alloy",
+            repo="https://grafana.github.io/helm-charts",
+            version="1.10.1",
+            app_version="v1.17.1",
+            kubernetes=("1.25", "1.35"),
+        ),
+        Chart(
+            name="tempo",
+            repo="https://grafana.github.io/helm-charts",
+            version="1.24.0",
+            app_version="2.9.0",
+            kubernetes=("1.25", "1.35"),
+            notes="Tempo single binary.",
+        ),
+        Chart(
+            name="opentelemetry-collector",
+            repo="https://open-telemetry.github.io/opentelemetry-helm-charts",
+            version="0.158.3",
+            app_version="0.153.0",
+            kubernetes=("1.25", "1.35"),
+            notes="Runs the contrib image (the probabilistic sampler is a contrib processor).",
+        ),
     )
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import types
 import typing
 from pathlib import Path
@@ -218,6 +219,52 @@ def policies_markdown(root: Path) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def alerts_markdown(root: Path) -> str:
+    """Every alert (Prometheus and CloudWatch) with its meaning and first response."""
+    from groundwork import alerting
+    from groundwork.settings.model import AlertThresholds, SloSettings
+
+    t, slo = AlertThresholds.model_validate({}), SloSettings.model_validate({})
+    prometheus = alerting.alerts(["<service>"], t, database=True, cache=True)
+    _, burn = alerting.slo_rules(["<service>"], slo)
+    lines = [
+        HEADER,
+        "# Alerts and first responses\n",
+        "Thresholds are the defaults of `groundwork:observability.alerts`, `.slo` and `.awsAlarms`",
+        "(docs/settings.md); a stack file may change them. Severity `critical` pages where",
+        "`notifications.pageOnCritical` is on (prod) and also goes to chat; `warning` goes to chat.",
+        "A firing critical silences the warnings of the same service (Alertmanager inhibition).\n",
+        "## Prometheus alerts (PrometheusRule `monitoring/groundwork`)\n",
+        "| alert | severity | fires when | first response |",
+        "|---|---|---|---|",
+    ]
+
+    def plain(text: str) -> str:
+        text = re.sub(r"\{\{\s*\$labels\.(\w+)\s*\}\}", r"<\1>", text)
+        text = re.sub(r"\{\{[^}]*\$value[^}]*\}\}", "the measured value", text)
+        return text.replace("|", "\\|")
+
+    def row(a: alerting.Alert) -> str:
+        return f"| `{a.name}` ({a.control}) | {a.severity} | {plain(a.summary)} (for {a.for_}) | {plain(a.runbook)} |"
+
+    lines += [row(a) for a in [*prometheus, *burn]]
+    lines += [
+        "",
+        "Burn-rate alerts follow the multi-window, multi-burn-rate method: critical when the 1 h and 5 min",
+        "windows both burn the 30-day budget 14.4 times too fast, or 6 h and 30 min 6 times;",
+        "warning at 3 times over 1 day and 2 h, or once over 3 days and 6 h. Error SLO: availability",
+        f"{slo.availability} % (budget {100 - slo.availability:.1f} % of requests); latency SLO: 95 % of requests faster than",
+        f"{slo.latency_p95_seconds * 1000:g} ms. kube-prometheus-stack's default rules (Kubernetes, node, etcd-less) are also on;",
+        "their runbooks are linked from each alert (runbook_url).\n",
+        "## CloudWatch alarms (SNS `alerts-critical` / `alerts-warning`, staging and prod)\n",
+        "| alarm | severity | fires when | first response |",
+        "|---|---|---|---|",
+    ]
+    for a in alerting.AWS_ALARMS:
+        lines.append(f"| `{a.key}` | {a.severity} | {a.meaning} ({a.namespace} {a.metric}) | {a.runbook} |")
+    return "\n".join(lines) + "\n"
+
+
 def _platform(root: Path) -> tuple[str, ...]:
     from groundwork.controls import platform
 
@@ -228,6 +275,7 @@ DOCS: dict[str, typing.Callable[[Path], str]] = {
     "docs/policies.md": policies_markdown,
     "docs/settings.md": settings_markdown,
     "docs/controls.md": controls_markdown,
+    "docs/alerts.md": alerts_markdown,
 }
 
 

@@ -68,7 +68,8 @@ def kms_key_policy(purpose: str, *, partition: str, account_id: str, region: str
     """Explicit key policy per purpose (SEC-06: no `*` principal; services scoped by conditions).
 
     - logs: CloudWatch Logs may use the key only for this account's log groups; CloudTrail
-      only for this account's trails.
+      only for this account's trails; CloudWatch alarms of this account may publish to the
+      alert topics encrypted with it.
     - data: EBS/RDS/ElastiCache/Backup use it through IAM (account root enables IAM policies);
       the Auto Scaling service-linked role needs it explicitly to launch EKS nodes with
       CMK-encrypted root volumes.
@@ -110,6 +111,15 @@ def kms_key_policy(purpose: str, *, partition: str, account_id: str, region: str
                 "Effect": "Allow",
                 "Principal": {"Service": "cloudtrail.amazonaws.com"},
                 "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+            {
+                # CloudWatch alarms publish to the KMS-encrypted alert topics
+                "Sid": "CloudWatchAlarmsToEncryptedTopics",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
             },

@@ -63,6 +63,19 @@ class Network:
     extra_egress: Sequence[dict[str, Any]] = field(default_factory=tuple)
 
 
+def otlp_egress(namespace: str = "monitoring", collector: str = "opentelemetry-collector") -> dict[str, Any]:
+    """Egress from service pods to the OpenTelemetry Collector (traces over OTLP gRPC and HTTP)."""
+    return {
+        "to": [
+            {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}},
+                "podSelector": {"matchLabels": {"app.kubernetes.io/name": collector}},
+            }
+        ],
+        "ports": [{"protocol": "TCP", "port": 4317}, {"protocol": "TCP", "port": 4318}],
+    }
+
+
 def labels(**extra: str) -> dict[str, str]:
     return {"app.kubernetes.io/managed-by": "pulumi", "app.kubernetes.io/part-of": "groundwork", **extra}
 
@@ -809,3 +822,139 @@ def application(
 
 def manifest_path(template: str, *, service: str, team: str, environment: str) -> str:
     return template.replace("{service}", service).replace("{team}", team).replace("{environment}", environment)
+
+
+# ---------------------------------------------------------------------------------------------
+# Observability (OBS-01..03)
+# ---------------------------------------------------------------------------------------------
+
+MONITORING = "monitoring"
+
+
+def service_monitor(
+    service: str,
+    namespace: str,
+    *,
+    port_name: str,
+    path: str,
+    interval: str,
+    extra_labels: dict[str, str] | None = None,
+) -> Manifest:
+    """Scrape the Service labelled `app.kubernetes.io/name: <service>`; its series get job=<service>."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "ServiceMonitor",
+        "metadata": {"name": service, "namespace": namespace, "labels": labels(**(extra_labels or {}))},
+        "spec": {
+            "jobLabel": APP_LABEL,
+            "selector": {"matchLabels": {APP_LABEL: service}},
+            "endpoints": [{"port": port_name, "path": path, "interval": interval, "scheme": "http"}],
+        },
+    }
+
+
+def prometheus_rule(name: str, groups: list[dict[str, Any]]) -> Manifest:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": name, "namespace": MONITORING, "labels": labels()},
+        "spec": {"groups": groups},
+    }
+
+
+def dashboard_config_map(name: str, dashboard: dict[str, Any]) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": f"dashboard-{name}",
+            "namespace": MONITORING,
+            "labels": labels(grafana_dashboard="1"),
+            "annotations": {"grafana_folder": "Groundwork"},
+        },
+        "data": {f"{name}.json": json.dumps(dashboard, indent=1, sort_keys=True)},
+    }
+
+
+@dataclass(frozen=True)
+class Exporter:
+    name: str
+    image: Any  # pinned, from the stack's registry (pull-through cache)
+    port: int
+    env: Sequence[dict[str, Any]]
+    health_path: str = "/"
+    args: Sequence[str] = ()
+
+
+def exporter(e: Exporter) -> list[Manifest]:
+    """Deployment, Service and ServiceMonitor of a metrics exporter in `monitoring`, held to the
+    same workload rules as the services (non-root, read-only root, probes, requests/limits)."""
+    pod_labels = labels(**{APP_LABEL: e.name})
+    container: dict[str, Any] = {
+        "name": e.name,
+        "image": e.image,
+        "ports": [{"name": "metrics", "containerPort": e.port}],
+        "env": list(e.env),
+        "resources": {"requests": {"cpu": "20m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}},
+        "livenessProbe": {"httpGet": {"path": e.health_path, "port": "metrics"}, "periodSeconds": 30},
+        "readinessProbe": {"httpGet": {"path": e.health_path, "port": "metrics"}, "periodSeconds": 15},
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+    if e.args:
+        container["args"] = list(e.args)
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": e.name, "namespace": MONITORING, "labels": pod_labels},
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {APP_LABEL: e.name}},
+            "template": {
+                "metadata": {"labels": pod_labels},
+                "spec": {
+                    "automountServiceAccountToken": False,
+                    "securityContext": {
+                        "runAsNonRoot": True,
+                        "runAsUser": 65534,
+                        "seccompProfile": {"type": "RuntimeDefault"},
+                    },
+                    "containers": [container],
+                },
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": e.name, "namespace": MONITORING, "labels": pod_labels},
+        "spec": {
+            "selector": {APP_LABEL: e.name},
+            "ports": [{"name": "metrics", "port": e.port, "targetPort": "metrics"}],
+        },
+    }
+    return [
+        deployment,
+        service,
+        service_monitor(e.name, MONITORING, port_name="metrics", path="/metrics", interval="30s"),
+    ]
+
+
+def blackbox_probe(name: str, *, prober: str, targets: Sequence[str], interval: str = "60s") -> Manifest:
+    """Probe `targets` over HTTPS through the blackbox exporter (TLS expiry, availability)."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "Probe",
+        "metadata": {"name": name, "namespace": MONITORING, "labels": labels()},
+        "spec": {
+            "jobName": name,
+            "interval": interval,
+            "module": "http_2xx",
+            "prober": {"url": prober, "path": "/probe"},
+            "targets": {"staticConfig": {"static": list(targets)}},
+        },
+    }

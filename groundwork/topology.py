@@ -38,17 +38,47 @@ def sources(s: StackSettings) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def platform_secrets(s: StackSettings) -> list[tuple[str, str]]:
-    """(name, description) of the operator-provided platform secrets the settings call for."""
-    out = []
+def platform_secrets(s: StackSettings) -> list[dict]:
+    """The platform secrets the settings call for: name, description, and for generated ones the
+    generated keys and fixed keys (operator-provided ones have neither: created empty)."""
+    out: list[dict] = []
     if s.gitops.repo_credentials:
         out.append(
-            (
-                "argocd-repository",
-                "Argo CD repository credentials (JSON: username/password, or githubAppID/"
+            {
+                "name": "argocd-repository",
+                "description": "Argo CD repository credentials (JSON: username/password, or githubAppID/"
                 "githubAppInstallationID/githubAppPrivateKey); value put by the operator",
-            )
+            }
         )
     if s.gitops.oidc:
-        out.append(("argocd-oidc", "Argo CD SSO client secret (JSON: clientSecret); value put by the operator"))
+        out.append(
+            {
+                "name": "argocd-oidc",
+                "description": "Argo CD SSO client secret (JSON: clientSecret); value put by the operator",
+            }
+        )
+    out.append(
+        {
+            "name": "alerting",
+            "description": "Alert receivers (JSON: pagerdutyRoutingKey, slackWebhookUrl, pagerdutyCloudwatchUrl); "
+            "value put by the operator",
+        }
+    )
+    out.append(
+        {
+            "name": "grafana-admin",
+            "description": "Grafana admin login (generated)",
+            "generated_keys": ("admin-password",),
+            "fixed": (("admin-user", "admin"),),
+        }
+    )
+    if any(x.database for x in s.services):
+        out.append(
+            {
+                "name": "postgres-monitor",
+                "description": "pg_monitor login of postgres-exporter (generated; created by the database bootstrap)",
+                "generated_keys": ("password",),
+                "fixed": (("username", "groundwork_monitor"),),
+            }
+        )
     return out

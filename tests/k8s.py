@@ -62,6 +62,10 @@ def _strict(schema: Any) -> Any:
         and not schema.get("x-kubernetes-preserve-unknown-fields")
     ):
         out["additionalProperties"] = False
+    pattern = out.get("pattern")
+    if isinstance(pattern, str) and "(?i)" in pattern and not pattern.startswith("(?i)"):
+        # Go (RE2) allows inline flags anywhere; Python only at the start
+        out["pattern"] = "(?i)" + pattern.replace("(?i)", "")
     if schema.get("x-kubernetes-int-or-string"):
         out.pop("type", None)
         out["anyOf"] = [{"type": "integer"}, {"type": "string"}]

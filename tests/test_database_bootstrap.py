@@ -46,7 +46,7 @@ def test_job_runs_psql_from_the_stacks_registry_locked_down(prod: Graph) -> None
     }
     assert {"name": "PGSSLMODE", "value": "require"} in c["env"]
     mounted = {v["secret"]["secretName"] for v in pod["volumes"] if "secret" in v}
-    assert mounted == {"db-master", *(f"db-{s}" for s in DB_SERVICES)}
+    assert mounted == {"db-master", "db-monitor", *(f"db-{s}" for s in DB_SERVICES)}
 
 
 def test_job_waits_for_its_secrets_and_the_database(prod: Graph) -> None:
@@ -56,7 +56,7 @@ def test_job_waits_for_its_secrets_and_the_database(prod: Graph) -> None:
         for r in prod.of_type("kubernetes:external-secrets.io/v1:ExternalSecret")
         if r.props["metadata"]["namespace"] == "groundwork-system"
     }
-    assert set(synced) == {"db-master", *(f"db-{s}" for s in DB_SERVICES)}
+    assert set(synced) == {"db-master", "db-monitor", *(f"db-{s}" for s in DB_SERVICES)}
     assert set(synced.values()) <= set(job.dependencies)
     assert prod.one("aws:rds/instance:Instance").urn in job.dependencies
 
@@ -160,7 +160,7 @@ def psql(env: dict[str, str], db: str, sql: str, *, user: str | None = None, pas
 
 
 def run_job(
-    env: dict[str, str], work: Path, services: dict[str, str], *, reset: bool = False
+    env: dict[str, str], work: Path, services: dict[str, str], *, reset: bool = False, monitor: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """The job's script as the container runs it, with its mounts under `work`."""
     secrets = work / "secrets"
@@ -179,11 +179,21 @@ def run_job(
             "password": password,
         }.items():
             (d / key).write_text(value)
+    if monitor is not None:
+        (secrets / "monitor").mkdir(parents=True, exist_ok=True)
+        (secrets / "monitor" / "username").write_text("groundwork_monitor")
+        (secrets / "monitor" / "password").write_text(monitor)
     tmp = work / "tmp"
     tmp.mkdir(exist_ok=True)
     script = SCRIPT.replace("/tmp/", f"{tmp}/").replace("/secrets/", f"{secrets}/")  # work is under /tmp
     e = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
-    e.update(PGSSLMODE="disable", HOME=str(tmp), BOOTSTRAP_MODE="restore" if reset else "create")
+    e.update(
+        PGSSLMODE="disable",
+        HOME=str(tmp),
+        BOOTSTRAP_MODE="restore" if reset else "create",
+        PGHOST=env["PGHOST"],
+        PGPORT=env["PGPORT"],
+    )
     return subprocess.run(["/bin/sh", "-c", script], env=e, capture_output=True, text=True, timeout=60)
 
 
@@ -217,6 +227,17 @@ def test_script_is_idempotent_and_leaves_rotated_passwords_alone(server: dict[st
     assert psql(server, "payment_service", "SELECT 1", user="payment_service", password="paypass") == "1"
     # the master user may act as the service role (multi-user rotation clones it)
     assert psql(server, "postgres", "SELECT pg_has_role('groundwork_admin', 'menu_service', 'MEMBER')") == "t"
+
+
+def test_script_creates_the_monitoring_login_for_postgres_exporter(server: dict[str, str], tmp_path: Path) -> None:
+    result = run_job(server, tmp_path, {"order-service": "orderpass"}, monitor="monitorpass")
+    assert result.returncode == 0 and "bootstrapped the monitoring role" in result.stdout, result.stderr
+    # what postgres-exporter reads: server settings and every database's statistics
+    assert psql(server, "postgres", "SELECT setting FROM pg_settings WHERE name = 'max_connections'",
+                user="groundwork_monitor", password="monitorpass").isdigit()  # fmt: skip
+    assert psql(server, "postgres", "SELECT pg_has_role('groundwork_monitor', 'pg_monitor', 'MEMBER')") == "t"
+    with pytest.raises(RuntimeError, match="permission denied"):  # but no service data
+        psql(server, "order_service", "SELECT * FROM orders", user="groundwork_monitor", password="monitorpass")
 
 
 def test_after_a_restore_the_roles_take_the_new_stacks_passwords(server: dict[str, str], tmp_path: Path) -> None:

@@ -279,6 +279,8 @@ def test_every_pod_role_is_bound_to_one_service_account_and_least_privilege(any_
     assert subjects == {
         ("external-secrets", "external-secrets"),
         ("kube-system", "aws-load-balancer-controller"),
+        ("monitoring", "loki"),
+        ("monitoring", "tempo"),
     }
     account = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}[any_stack]
     cluster_arn = f"arn:aws:eks:eu-west-1:{account}:cluster/{g.outputs['clusterName']}"
@@ -304,17 +306,18 @@ def test_a_data_action_on_star_is_refused_before_any_resource() -> None:
 
 def test_each_team_reads_only_its_own_secrets(prod: Graph) -> None:
     stores = named(prod, "ClusterSecretStore")
-    assert set(stores) == {f"team-{t}" for t in TEAMS} | {"platform", "database-admin"}
+    assert set(stores) == {f"team-{t}" for t in TEAMS} | {"gitops", "monitoring", "database-admin"}
     for t in TEAMS:
         assert stores[f"team-{t}"]["spec"]["conditions"] == [{"namespaces": [t]}]
-    assert stores["platform"]["spec"]["conditions"] == [{"namespaces": ["argocd", "monitoring"]}]
+    assert stores["gitops"]["spec"]["conditions"] == [{"namespaces": ["argocd"]}]
+    assert stores["monitoring"]["spec"]["conditions"] == [{"namespaces": ["monitoring"]}]
 
     secrets = {r.urn: r.props["name"] for r in prod.of_type("aws:secretsmanager/secret:Secret")}
     roles = by_name(prod, ROLE)
     policies = by_name(prod, ROLE_POLICY)
     readable = {
         store: sorted(secrets[u] for u in deps(policies[f"external-secrets-store-{store}"], "policy") if u in secrets)
-        for store in [*TEAMS, "platform"]
+        for store in [*TEAMS, "gitops", "monitoring"]
     }
     assert readable["orders"] == [
         "groundwork/prod/platform/cache",
@@ -326,9 +329,15 @@ def test_each_team_reads_only_its_own_secrets(prod: Graph) -> None:
         "groundwork/prod/services/customer-service/database",
         "groundwork/prod/services/user-service/database",
     ]
-    assert readable["platform"] == [
+    assert readable["gitops"] == [
         "groundwork/prod/platform/argocd-oidc",
         "groundwork/prod/platform/argocd-repository",
+    ]
+    assert readable["monitoring"] == [
+        "groundwork/prod/platform/alerting",
+        "groundwork/prod/platform/cache",
+        "groundwork/prod/platform/grafana-admin",
+        "groundwork/prod/platform/postgres-monitor",
     ]
     for t in TEAMS:
         assert (
@@ -343,7 +352,8 @@ def test_each_team_reads_only_its_own_secrets(prod: Graph) -> None:
             "Effect": "Allow",
             "Action": ["sts:AssumeRole", "sts:TagSession"],
             "Resource": sorted(
-                roles[f"external-secrets-store-{s}"].outputs["arn"] for s in [*TEAMS, "platform", "database-admin"]
+                roles[f"external-secrets-store-{s}"].outputs["arn"]
+                for s in [*TEAMS, "gitops", "monitoring", "database-admin"]
             ),
         }
     ]
@@ -364,7 +374,9 @@ def test_every_service_gets_its_secrets_through_external_secrets(any_stack: str,
         validate_crd(x, shared / "schemas/crds/external-secrets/external-secrets.io_externalsecrets.yaml")
         store = x["spec"]["secretStoreRef"]["name"]
         assert store == (
-            f"team-{ns}" if ns in TEAMS else {"argocd": "platform", "groundwork-system": "database-admin"}[ns]
+            f"team-{ns}"
+            if ns in TEAMS
+            else {"argocd": "gitops", "monitoring": "monitoring", "groundwork-system": "database-admin"}[ns]
         )
         assert x["spec"]["refreshInterval"] == "1h"
     for store in manifests(g, "ClusterSecretStore"):
@@ -591,22 +603,26 @@ def test_network_policy_evaluator_follows_kubernetes_semantics() -> None:
 
 
 def test_public_images_come_through_the_stacks_pull_through_cache(prod: Graph) -> None:
-    rule = prod.one("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
-    assert rule.props == {
-        **rule.props,
-        "ecrRepositoryPrefix": "groundwork-prod-ecr-public",
-        "upstreamRegistryUrl": "public.ecr.aws",
+    rules = {
+        r.props["upstreamRegistryUrl"]: r.props["ecrRepositoryPrefix"]
+        for r in prod.of_type("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
     }
-    template = prod.one("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate")
-    assert template.props["prefix"] == rule.props["ecrRepositoryPrefix"] and template.props["appliedFors"] == [
-        "PULL_THROUGH_CACHE"
-    ]
+    assert rules == {"public.ecr.aws": "groundwork-prod-ecr-public", "quay.io": "groundwork-prod-quay"}
+    templates = {
+        r.props["prefix"]: r.props
+        for r in prod.of_type("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate")
+    }
+    assert set(templates) == set(rules.values())
+    assert all(t["appliedFors"] == ["PULL_THROUGH_CACHE"] for t in templates.values())
     node_policy = json.loads(by_name(prod, ROLE_POLICY)["registry-nodes-pull-through"].props["policy"])["Statement"]
     assert node_policy == [
         {
             "Sid": "FillThePullThroughCache",
             "Effect": "Allow",
             "Action": ["ecr:CreateRepository", "ecr:BatchImportUpstreamImage"],
-            "Resource": "arn:aws:ecr:eu-west-1:333333333333:repository/groundwork-prod-ecr-public/*",
+            "Resource": [
+                "arn:aws:ecr:eu-west-1:333333333333:repository/groundwork-prod-ecr-public/*",
+                "arn:aws:ecr:eu-west-1:333333333333:repository/groundwork-prod-quay/*",
+            ],
         }
     ]

@@ -533,3 +533,61 @@ def test_a_cluster_version_outside_a_charts_range_warns(monkeypatch: pytest.Monk
     monkeypatch.setitem(charts.CHARTS, "kyverno", charts.Chart("kyverno", "https://x", "1.0.0", "v1", ("1.30", "1.34")))
     s = load("prod")
     assert any("kyverno v1" in w and "1.30 to 1.34, not 1.35" in w for w in s.warnings), s.warnings
+
+
+# ---------------------------------------------------------------------------------------------
+# Observability rules (issue 6)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_observability_defaults_are_the_production_ones() -> None:
+    o = load("prod").observability
+    assert (o.prometheus.retention_days, o.prometheus.replicas) == (30, 2)
+    assert (o.logs.hot_days, o.logs.retention_days) == (7, 90)
+    assert o.tracing.sampling_percentage == 10 and o.slo.enabled and o.slo.availability == 99.9
+    assert o.aws_alarms.enabled and o.notifications.page_on_critical
+    assert (o.alerts.error_rate, o.alerts.latency_p95_seconds, o.alerts.postgres_connections) == (0.05, 0.5, 0.8)
+    assert (o.alerts.disk_usage, o.alerts.certificate_days) == (0.85, 30)
+
+
+@pytest.mark.parametrize(
+    ("stack", "changes", "key", "control"),
+    [
+        ("dev", {"prometheus": {"retentionDays": 14}}, "groundwork:observability.prometheus.retentionDays", "OBS-01"),
+        ("prod", {"prometheus": {"replicas": 1}}, "groundwork:observability.prometheus.replicas", "OBS-01"),
+        ("prod", {"logs": {"retentionDays": 30}}, "groundwork:observability.logs.retentionDays", "OBS-04"),
+        ("prod", {"logs": {"hotDays": 90}}, "groundwork:observability.logs.hotDays", "OBS-04"),
+        (
+            "prod",
+            {"tracing": {"samplingPercentage": 50}},
+            "groundwork:observability.tracing.samplingPercentage",
+            "OBS-05",
+        ),
+        ("prod", {"slo": {"enabled": False}}, "groundwork:observability.slo.enabled", "OBS-07"),
+        ("staging", {"awsAlarms": {"enabled": False}}, "groundwork:observability.awsAlarms.enabled", "OBS-06"),
+        (
+            "prod",
+            {"notifications": {"awsChatbotSlackTeamId": "T0123ABCDE"}},
+            "groundwork:observability.notifications",
+            "OBS-06",
+        ),
+    ],
+)
+def test_observability_tier_rules(stack: str, changes: dict[str, Any], key: str, control: str) -> None:
+    p = only(stack, key, observability=changes)
+    assert p.control == control and p.allowed and p.fix, p.render()
+
+
+def test_dev_that_samples_less_than_everything_gets_a_warning() -> None:
+    obs = section("dev", "observability")
+    obs["tracing"] = {"samplingPercentage": 20}
+    s = load("dev", observability=obs)
+    assert any("OBS-05 expects 100 % in dev" in w for w in s.warnings)
+
+
+def test_alert_thresholds_are_bounded() -> None:
+    found = problems("prod", observability={"alerts": {"errorRate": 1.5, "diskUsage": 0}})
+    assert {p.key for p in found} == {
+        "groundwork:observability.alerts.errorRate",
+        "groundwork:observability.alerts.diskUsage",
+    }

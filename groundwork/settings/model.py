@@ -545,6 +545,118 @@ class GitOpsSettings(Settings_):
 
 
 # ---------------------------------------------------------------------------------------------
+# Observability
+# ---------------------------------------------------------------------------------------------
+
+
+class PrometheusSettings(Settings_):
+    retention_days: int = Field(30, ge=1, le=400, description="Days of metrics Prometheus keeps (OBS-01: 30 or more).")
+    replicas: int = Field(2, ge=1, le=3, description="Prometheus and Alertmanager replicas (OBS-01: 2 in prod).")
+    storage_gib: int = Field(
+        50, ge=10, le=16384, alias="storageGiB", description="Persistent gp3 volume per Prometheus replica."
+    )
+    scrape_interval: str = Field("30s", pattern=DURATION, description="Default scrape interval.")
+
+
+class LogsSettings(Settings_):
+    hot_days: int = Field(
+        7, ge=1, le=90, description="Days log chunks stay in S3 Standard before moving to Intelligent-Tiering (OBS-04)."
+    )
+    retention_days: int = Field(90, ge=7, le=3650, description="Days logs are kept in total (OBS-04: 90).")
+    replicas: int = Field(3, ge=1, le=5, description="Loki replicas (single-binary mode, replication factor follows).")
+    storage_gib: int = Field(
+        20, ge=5, le=1024, alias="storageGiB", description="Loki write-ahead log / cache volume per replica."
+    )
+
+
+class TracingSettings(Settings_):
+    sampling_percentage: float = Field(
+        10.0, gt=0, le=100, description="Share of traces the collector keeps (OBS-05: 10 in prod, 100 in dev)."
+    )
+    retention_days: int = Field(14, ge=1, le=90, description="Days traces are kept in S3.")
+
+
+class AlertThresholds(Settings_):
+    """Thresholds of the Prometheus alerts (docs/alerts.md), not literals in the rules."""
+
+    error_rate: float = Field(0.05, gt=0, lt=1, description="ServiceHighErrorRate: share of 5xx responses.")
+    latency_p95_seconds: float = Field(0.5, gt=0, le=60, description="ServiceHighLatencyP95: p95 latency.")
+    postgres_connections: float = Field(
+        0.8, gt=0, lt=1, description="PostgresConnectionsHigh: share of max_connections."
+    )
+    disk_usage: float = Field(
+        0.85, gt=0, lt=1, description="PersistentVolumeFillingUp / NodeDiskFillingUp: share used."
+    )
+    certificate_days: int = Field(30, ge=1, le=365, description="CertificateExpiringSoon: days left.")
+    crash_loop_restarts: int = Field(3, ge=1, le=100, description="PodCrashLooping: restarts in 15 minutes.")
+    cache_memory: float = Field(0.85, gt=0, lt=1, description="CacheMemoryHigh: share of maxmemory.")
+
+
+class SloSettings(Settings_):
+    enabled: bool = Field(True, description="SLO recording rules and multi-window burn-rate alerts (OBS-07: prod).")
+    availability: float = Field(
+        99.9, gt=90, lt=100, description="Availability objective, percent of non-5xx responses."
+    )
+    latency_p95_seconds: float = Field(
+        0.5, gt=0, le=60, description="Latency objective: 95 % of requests faster than this."
+    )
+
+
+class AwsAlarmSettings(Settings_):
+    """CloudWatch alarm thresholds (OBS-06)."""
+
+    enabled: bool = Field(
+        True, description="CloudWatch alarms on the data layer, NAT, backups, ALB and certificate (OBS-06: stg+)."
+    )
+    rds_cpu_percent: float = Field(80, gt=0, le=100, description="RDS CPUUtilization.")
+    rds_free_storage_gib: float = Field(
+        5, gt=0, alias="rdsFreeStorageGiB", description="RDS FreeStorageSpace below this (GiB)."
+    )
+    rds_connections: int = Field(200, ge=1, description="RDS DatabaseConnections above this.")
+    cache_memory_percent: float = Field(85, gt=0, le=100, description="ElastiCache DatabaseMemoryUsagePercentage.")
+    cache_cpu_percent: float = Field(80, gt=0, le=100, description="ElastiCache EngineCPUUtilization.")
+    cache_evictions: int = Field(1000, ge=0, description="ElastiCache Evictions per 5 minutes.")
+    nat_packets_dropped: int = Field(100, ge=0, description="NAT gateway PacketsDropCount per 5 minutes.")
+    alb_5xx: int = Field(50, ge=1, alias="alb5xx", description="ALB HTTPCode_ELB_5XX_Count per 5 minutes.")
+    certificate_days: int = Field(30, ge=1, le=365, description="ACM DaysToExpiry below this.")
+
+
+class Notifications(Settings_):
+    """Where alerts go. Receiver secrets (PagerDuty keys, Slack webhook) are never settings: the
+    operator puts them in Secrets Manager at `<project>/<stack>/platform/alerting`."""
+
+    page_on_critical: bool = Field(
+        True, description="Critical alerts page (PagerDuty); false sends them to chat only (dev, staging)."
+    )
+    slack_channel: str = Field("#alerts", pattern=r"^#[a-z0-9_-]{1,80}$", description="Chat channel for warnings.")
+    aws_chatbot_slack_team_id: str | None = Field(
+        None,
+        pattern=r"^[A-Z0-9]{9,11}$",
+        description="Slack workspace ID authorised in AWS Chatbot (CloudWatch alarms to chat).",
+    )
+    aws_chatbot_slack_channel_id: str | None = Field(
+        None, pattern=r"^[A-Z0-9]{9,11}$", description="Slack channel ID for CloudWatch alarms."
+    )
+    pager_sns_subscription: bool = Field(
+        False,
+        description="Subscribe PagerDuty's CloudWatch endpoint (key pagerdutyCloudwatchUrl of the alerting secret) to "
+        "the critical topic; turn on after putting that value.",
+    )
+
+
+class ObservabilitySettings(Settings_):
+    """`groundwork:observability`: metrics, alerts, dashboards, logs, traces and AWS alarms."""
+
+    prometheus: PrometheusSettings = Field(default_factory=PrometheusSettings, description="Metrics.")  # type: ignore[arg-type]
+    logs: LogsSettings = Field(default_factory=LogsSettings, description="Loki.")  # type: ignore[arg-type]
+    tracing: TracingSettings = Field(default_factory=TracingSettings, description="Tempo and the collector.")  # type: ignore[arg-type]
+    alerts: AlertThresholds = Field(default_factory=AlertThresholds, description="Prometheus alert thresholds.")  # type: ignore[arg-type]
+    slo: SloSettings = Field(default_factory=SloSettings, description="Service level objectives.")  # type: ignore[arg-type]
+    aws_alarms: AwsAlarmSettings = Field(default_factory=AwsAlarmSettings, description="CloudWatch alarms.")  # type: ignore[arg-type]
+    notifications: Notifications = Field(default_factory=Notifications, description="Alert routing.")  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
 # Services, tags, exemptions
 # ---------------------------------------------------------------------------------------------
 
@@ -596,6 +708,7 @@ class ServiceSettings(Settings_):
     metrics_port: int | None = Field(
         None, ge=1024, le=65535, description="Port Prometheus scrapes (default: the service port)."
     )
+    metrics_path: str = Field("/metrics", pattern=r"^/", description="Path Prometheus scrapes.")
     repo_url: str | None = Field(
         None,
         pattern=GIT_URL,
@@ -664,6 +777,10 @@ class StackSettings(Settings_):
     ingress: IngressSettings = Field(default_factory=IngressSettings, description="Load balancer controller and ALB.")  # type: ignore[arg-type]
     registry: RegistrySettings = Field(default_factory=RegistrySettings, description="ECR repositories.")  # type: ignore[arg-type]
     gitops: GitOpsSettings = Field(default_factory=GitOpsSettings, description="Argo CD.")  # type: ignore[arg-type]
+    observability: ObservabilitySettings = Field(
+        default_factory=ObservabilitySettings,  # type: ignore[arg-type]
+        description="Metrics, logs, traces, alerts.",
+    )
     services: list[ServiceSettings] = Field(default_factory=list, description="The microservices the platform hosts.")
     exemptions: list[Exemption] = Field(
         default_factory=list, description="Named, reasoned relaxations of controls for this stack."

@@ -27,6 +27,7 @@ from groundwork.settings.model import (
     GitOpsSettings,
     IngressSettings,
     NetworkSettings,
+    ObservabilitySettings,
     PlatformSettings,
     RegistrySettings,
     SecretsSettings,
@@ -59,6 +60,7 @@ class Context:
     ingress: IngressSettings | None = None
     registry: RegistrySettings | None = None
     gitops: GitOpsSettings | None = None
+    observability: ObservabilitySettings | None = None
     services: list[ServiceSettings] | None = None
     exemptions: list[Exemption] = field(default_factory=list)
     protect: bool | None = None
@@ -837,6 +839,100 @@ def gitops(ctx: Context) -> Iterator[Finding]:
                 "set groundwork:gitops.repoUrl to the manifests repository",
                 "GIT-02",
             )
+
+
+# ---------------------------------------------------------------------------------------------
+# Observability
+# ---------------------------------------------------------------------------------------------
+
+
+@rule
+def observability(ctx: Context) -> Iterator[Finding]:
+    o = ctx.observability
+    if not o:
+        return
+    if o.prometheus.retention_days < 30:
+        yield Problem(
+            _k("observability.prometheus.retentionDays"),
+            o.prometheus.retention_days,
+            "metrics are kept at least 30 days",
+            "30 or more",
+            "remove groundwork:observability.prometheus.retentionDays (default 30)",
+            "OBS-01",
+        )
+    if ctx.prod and o.prometheus.replicas < 2:
+        yield Problem(
+            _k("observability.prometheus.replicas"),
+            o.prometheus.replicas,
+            "prod runs Prometheus and Alertmanager with two replicas",
+            "2 or 3 in prod",
+            "remove groundwork:observability.prometheus.replicas (default 2)",
+            "OBS-01",
+        )
+    if o.logs.retention_days < 90:
+        yield Problem(
+            _k("observability.logs.retentionDays"),
+            o.logs.retention_days,
+            "logs are kept 90 days",
+            "90 or more",
+            "remove groundwork:observability.logs.retentionDays (default 90)",
+            "OBS-04",
+        )
+    if o.logs.hot_days >= o.logs.retention_days:
+        yield Problem(
+            _k("observability.logs.hotDays"),
+            o.logs.hot_days,
+            "hot storage must end before the logs expire",
+            f"less than retentionDays ({o.logs.retention_days})",
+            "lower hotDays",
+            "OBS-04",
+        )
+    if ctx.prod and o.tracing.sampling_percentage > 10:
+        yield Problem(
+            _k("observability.tracing.samplingPercentage"),
+            o.tracing.sampling_percentage,
+            "prod keeps at most 10 % of traces",
+            "0 < p <= 10 in prod",
+            "remove groundwork:observability.tracing.samplingPercentage (default 10)",
+            "OBS-05",
+        )
+    if ctx.environment == "dev" and o.tracing.sampling_percentage != 100:
+        yield Advice(
+            _k("observability.tracing.samplingPercentage"),
+            f"dev samples {o.tracing.sampling_percentage:g} % of traces; OBS-05 expects 100 % in dev",
+            "set groundwork:observability.tracing.samplingPercentage: 100 in Pulumi.dev.yaml",
+        )
+    if ctx.prod and not o.slo.enabled:
+        yield Problem(
+            _k("observability.slo.enabled"),
+            False,
+            "prod services have SLOs with burn-rate alerts",
+            "true in prod",
+            "remove groundwork:observability.slo.enabled (default true)",
+            "OBS-07",
+        )
+    if ctx.stg_plus and not o.aws_alarms.enabled:
+        yield Problem(
+            _k("observability.awsAlarms.enabled"),
+            False,
+            f"{ctx.environment} watches its AWS resources with CloudWatch alarms",
+            "true in staging and prod",
+            "remove groundwork:observability.awsAlarms.enabled (default true)",
+            "OBS-06",
+        )
+    n = o.notifications
+    if (n.aws_chatbot_slack_team_id is None) != (n.aws_chatbot_slack_channel_id is None):
+        yield Problem(
+            _k("observability.notifications"),
+            {
+                "awsChatbotSlackTeamId": n.aws_chatbot_slack_team_id,
+                "awsChatbotSlackChannelId": n.aws_chatbot_slack_channel_id,
+            },
+            "AWS Chatbot needs both the Slack workspace and the channel",
+            "both IDs, or neither",
+            "set both awsChatbotSlackTeamId and awsChatbotSlackChannelId",
+            "OBS-06",
+        )
 
 
 # ---------------------------------------------------------------------------------------------
