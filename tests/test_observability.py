@@ -370,3 +370,15 @@ def test_alarm_notifications_reach_chat_through_aws_chatbot(prod: Graph, staging
     ]
     assert set(deps(chatbot, "snsTopicArns")) == {t.urn for t in prod.of_type("aws:sns/topic:Topic")}
     assert staging.of_type("aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration") == []
+
+
+def test_critical_alarms_can_page_through_sns(graph_of) -> None:
+    obs = section("prod", "observability")
+    obs["notifications"]["pagerSnsSubscription"] = True
+    g: Graph = graph_of("prod", observability=obs)
+    sub = g.one("aws:sns/topicSubscription:TopicSubscription")
+    topics = {t.props["tags"]["Severity"]: t.urn for t in g.of_type("aws:sns/topic:Topic")}
+    assert deps(sub, "topic") == [topics["critical"]] and sub.props["protocol"] == "https"
+    from groundwork.plan.graph import is_secret
+
+    assert is_secret(sub.inputs["endpoint"])  # the integration URL carries the PagerDuty key

@@ -121,6 +121,20 @@ class GroundworkMocks(mocks.Mocks):
                 "groupNames": [w.region] * len(names),
                 "state": args.args.get("state"),
             }
+        if token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
+            # operator-provided secrets: the offline plan cannot know their value, so it answers
+            # with one placeholder JSON object whose every expected key is a placeholder
+            placeholder = "https://offline-plan.invalid/placeholder"
+            secret_id = str(args.args.get("secretId"))
+            return {
+                "arn": secret_id,
+                "secretId": secret_id,
+                "id": f"{secret_id}|AWSCURRENT",
+                "versionId": _uuid(secret_id),
+                "versionStages": ["AWSCURRENT"],
+                "secretString": json.dumps({"pagerdutyCloudwatchUrl": placeholder}),
+                "secretBinary": "",
+            }
         raise NotImplementedError(
             f"the offline plan's mocks do not answer the invoke {token}; add it to groundwork/plan/mocks.py"
         )
