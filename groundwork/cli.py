@@ -8,6 +8,7 @@ such stack file, missing credentials). User errors print one clear message, neve
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -61,11 +62,15 @@ def plan(
     pack: Annotated[
         Path | None, typer.Option("--pack", help="Policy pack directory (default: <project>/policies).")
     ] = None,
+    cost: Annotated[
+        bool, typer.Option("--cost/--no-cost", help="Estimate the monthly cost and check the budget.")
+    ] = True,
     project_dir: ProjectDir = Path("."),
 ) -> None:
     """Run the program offline for STACK, show what `pulumi preview` would create, and run the policy pack on it.
 
-    Exits 1 on bad settings, a failing program or any mandatory policy violation.
+    Exits 1 on bad settings, a failing program, any mandatory policy violation, or (where the
+    stack's settings say `overBudget: fail`, i.e. prod) an estimate over the budget.
     """
     try:
         cfg = load_stack_config(project_dir, stack)
@@ -90,18 +95,167 @@ def plan(
     if json_out:
         graph.write(json_out)
         console.print(f"Graph written to {json_out}")
-    if report is None:
-        return
-    console.print()
-    for line in report.render():
-        console.print(line, markup=False, highlight=False)
-    if sarif:
-        from groundwork.policy.report import write_sarif
+    over_budget, cost_line = False, None
+    if cost:
+        from groundwork import cost as costing
+        from groundwork.settings import load_settings
 
-        write_sarif(report, graph, project_dir.resolve(), sarif)
-        console.print(f"SARIF written to {sarif}")
-    if report.mandatory:
+        settings = load_settings(cfg.config, project=cfg.project, stack=stack)
+        estimate = costing.estimate_stack(graph, settings, project_dir)
+        status = costing.budget_status(estimate, settings)
+        cost_line = (
+            f"Monthly cost: {costing.report.money(estimate.baseline)} baseline + "
+            f"{costing.report.money(estimate.usage)} usage; budget: {status.describe()}"
+        )
+        over_budget = status.fails
+    if report is not None:
+        console.print()
+        for line in report.render():
+            console.print(line, markup=False, highlight=False)
+        if sarif:
+            from groundwork.policy.report import write_sarif
+
+            write_sarif(report, graph, project_dir.resolve(), sarif)
+            console.print(f"SARIF written to {sarif}")
+    if cost_line:
+        console.print()
+        console.print(cost_line, markup=False, highlight=False)
+    if (report is not None and report.mandatory) or over_budget:
         raise typer.Exit(1)
+
+
+cost_app = typer.Typer(help="Monthly cost estimates per stack, and the price catalog.", no_args_is_help=False)
+app.add_typer(cost_app, name="cost")
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+@cost_app.callback(invoke_without_command=True)
+def cost(
+    ctx: typer.Context,
+    stacks: Annotated[
+        list[str] | None, typer.Option("--stack", "-s", help="Stack(s) to price; repeat for several.")
+    ] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="table, json or markdown (a PR comment body).")
+    ] = Format.table,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write the report here instead of stdout.")
+    ] = None,
+    from_preview: Annotated[
+        Path | None,
+        typer.Option("--from-preview", help="Price a real `pulumi preview --json --show-sames` output (one stack)."),
+    ] = None,
+    compare_to: Annotated[
+        Path | None, typer.Option("--compare-to", help="A previous JSON estimate: show per-resource and total changes.")
+    ] = None,
+    usage: Annotated[
+        Path | None, typer.Option("--usage", help="Usage profile (default cost/usage/<stack>.yaml).")
+    ] = None,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Estimate what each stack costs per month (baseline from the plan, usage from the profile).
+
+    Exits 1 when a stack whose settings say `overBudget: fail` (prod) is over its budget.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    import json
+
+    from groundwork import cost as costing
+    from groundwork.cost import report
+    from groundwork.cost.preview import PreviewError
+    from groundwork.cost.preview import read as read_preview
+    from groundwork.settings import SettingsError, load_settings
+
+    if not stacks:
+        raise fail("give at least one --stack")
+    if from_preview and len(stacks) != 1:
+        raise fail("--from-preview prices one stack: give exactly one --stack")
+    estimates, budgets = [], {}
+    for stack in stacks:
+        try:
+            cfg = load_stack_config(project_dir, stack)
+            settings = load_settings(cfg.config, project=cfg.project, stack=stack)
+        except StackFileError as exc:
+            raise fail(str(exc)) from None
+        except SettingsError as exc:
+            raise fail(exc.render(), 1) from None
+        try:
+            if from_preview:
+                graph, warnings = read_preview(from_preview, stack, cfg.project)
+                for w in warnings:
+                    err.print(f"[yellow]warning:[/yellow] {w}")
+            else:
+                graph = run_program(cfg)
+        except PreviewError as exc:
+            raise fail(str(exc)) from None
+        except PlanFailed as exc:
+            raise fail(exc.message, 1) from None
+        e = costing.estimate_stack(graph, settings, project_dir, usage_file=usage if len(stacks) == 1 else None)
+        estimates.append(e)
+        budgets[stack] = costing.budget_status(e, settings)
+    data = report.to_json(estimates, budgets)
+    base = json.loads(compare_to.read_text()) if compare_to else None
+    if fmt is Format.json:
+        text = json.dumps(data, indent=2) + "\n"
+    elif fmt is Format.markdown:
+        text = report.markdown(data, base)
+    else:
+        text = ""
+        out = (
+            Console(file=open(output, "w"), width=160, emoji=False)  # noqa: SIM115
+            if output
+            else Console(width=max(console.size.width, 150), emoji=False)
+        )
+        for e in estimates:
+            report.table(out, e, budgets[e.stack])
+            if base:
+                b = next((s for s in base.get("stacks", []) if s["stack"] == e.stack), None)
+                if b:
+                    before, after, changes = report.diff(b, e.to_json())
+                    out.print(
+                        f"change vs {compare_to}: {report.signed(after - before)} ({report.money(before)} -> {report.money(after)})"
+                    )
+                    for c in changes[:10]:
+                        out.print(f"  {c.name} ({c.type}): {report.signed(c.delta)}")
+    if text:
+        if output:
+            output.write_text(text)
+        else:
+            sys.stdout.write(text)
+    for stack, b in budgets.items():
+        if b.over:
+            (err.print)(f"[{'red' if b.fails else 'yellow'}]{stack}:[/] {b.describe()}")
+    if any(b.fails for b in budgets.values()):
+        raise typer.Exit(1)
+
+
+@cost_app.command("refresh")
+def cost_refresh(
+    regions: Annotated[list[str] | None, typer.Option("--region", help="Only these regions.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes, write nothing.")] = False,
+) -> None:
+    """Rebuild groundwork/cost/prices.yaml from the AWS Price List API (needs AWS credentials)."""
+    import boto3
+    import botocore.exceptions
+
+    from groundwork.cost import catalog as prices
+    from groundwork.cost.refresh import refresh
+
+    client = boto3.client("pricing", region_name="us-east-1")
+    try:
+        new, kept = refresh(prices.load(), client, regions=regions, progress=lambda line: console.print(line))
+    except (botocore.exceptions.NoCredentialsError, botocore.exceptions.ClientError) as exc:
+        raise fail(f"the Price List API refused: {exc}") from None
+    console.print(f"{len(kept)} entries kept (not refreshable or ambiguous)")
+    if not dry_run:
+        prices.dump(new)
+        console.print(f"wrote {prices.PRICES}")
 
 
 @app.command()

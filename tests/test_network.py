@@ -113,8 +113,9 @@ def test_s3_gateway_endpoint_on_private_and_database_tables(prod: Graph) -> None
     assert set(deps(s3, "routeTableIds")) == expected
 
 
-def test_interface_endpoints_follow_settings(prod: Graph, dev: Graph) -> None:
-    wanted = section("prod", "network")["interfaceEndpoints"]
+def test_interface_endpoints_follow_settings(graph_of, dev: Graph) -> None:
+    wanted = ["ecr.api", "ecr.dkr", "sts", "secretsmanager"]
+    prod = graph_of("prod", network={**section("prod", "network"), "interfaceEndpoints": wanted})
     endpoints = [
         r for r in prod.of_type("aws:ec2/vpcEndpoint:VpcEndpoint") if r.props["vpcEndpointType"] == "Interface"
     ]

@@ -591,3 +591,10 @@ def test_alert_thresholds_are_bounded() -> None:
         "groundwork:observability.alerts.errorRate",
         "groundwork:observability.alerts.diskUsage",
     }
+
+
+def test_prod_over_budget_must_fail() -> None:
+    p = only("prod", "groundwork:cost.overBudget", cost={"monthlyBudget": 900, "overBudget": "warn"})
+    assert p.control == "GOV-04"
+    s = load("prod", cost={})
+    assert s.cost.over_budget == "fail" and any("no monthly budget" in w for w in s.warnings)

@@ -656,6 +656,21 @@ class ObservabilitySettings(Settings_):
     notifications: Notifications = Field(default_factory=Notifications, description="Alert routing.")  # type: ignore[arg-type]
 
 
+class CostSettings(Settings_):
+    """`groundwork:cost`: the stack's monthly budget (GOV-04) and usage assumptions."""
+
+    monthly_budget: float | None = Field(
+        None, gt=0, description="USD per month the estimate (baseline + usage) may reach; none: no budget."
+    )
+    over_budget: Literal["fail", "warn"] = Field(
+        "fail",
+        description="An estimate over budget fails `groundwork cost`/`plan` (prod) or only warns (dev, staging).",
+    )
+    usage_profile: str | None = Field(
+        None, pattern=r"^[A-Za-z0-9._/-]+\.ya?ml$", description="Usage profile (default cost/usage/<stack>.yaml)."
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Services, tags, exemptions
 # ---------------------------------------------------------------------------------------------
@@ -781,6 +796,7 @@ class StackSettings(Settings_):
         default_factory=ObservabilitySettings,  # type: ignore[arg-type]
         description="Metrics, logs, traces, alerts.",
     )
+    cost: CostSettings = Field(default_factory=CostSettings, description="Budget and usage profile.")  # type: ignore[arg-type]
     services: list[ServiceSettings] = Field(default_factory=list, description="The microservices the platform hosts.")
     exemptions: list[Exemption] = Field(
         default_factory=list, description="Named, reasoned relaxations of controls for this stack."

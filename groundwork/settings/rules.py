@@ -22,6 +22,7 @@ from groundwork.settings.model import (
     BackupsSettings,
     CacheSettings,
     ClusterSettings,
+    CostSettings,
     DatabaseSettings,
     Exemption,
     GitOpsSettings,
@@ -61,6 +62,7 @@ class Context:
     registry: RegistrySettings | None = None
     gitops: GitOpsSettings | None = None
     observability: ObservabilitySettings | None = None
+    cost: CostSettings | None = None
     services: list[ServiceSettings] | None = None
     exemptions: list[Exemption] = field(default_factory=list)
     protect: bool | None = None
@@ -932,6 +934,28 @@ def observability(ctx: Context) -> Iterator[Finding]:
             "both IDs, or neither",
             "set both awsChatbotSlackTeamId and awsChatbotSlackChannelId",
             "OBS-06",
+        )
+
+
+@rule
+def budget(ctx: Context) -> Iterator[Finding]:
+    c = ctx.cost
+    if not c:
+        return
+    if ctx.prod and c.over_budget != "fail":
+        yield Problem(
+            _k("cost.overBudget"),
+            c.over_budget,
+            "an estimate over the prod budget stops the change",
+            '"fail" in prod',
+            "remove groundwork:cost.overBudget (default fail)",
+            "GOV-04",
+        )
+    if c.monthly_budget is None:
+        yield Advice(
+            _k("cost.monthlyBudget"),
+            "the stack has no monthly budget, so no estimate can be over it (GOV-04)",
+            "set groundwork:cost.monthlyBudget to the USD per month the stack may cost",
         )
 
 

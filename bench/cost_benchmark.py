@@ -1,0 +1,50 @@
+"""Cost estimate timing and figures: `venv/bin/python bench/cost_benchmark.py`.
+
+Prints, per stack, the baseline / usage / total monthly cost with the top five baseline
+drivers, and the time the estimate takes on top of the offline plan (median of N runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from groundwork import cost as costing  # noqa: E402
+from groundwork.cost.report import money, top_drivers  # noqa: E402
+from groundwork.plan import load_stack_config, run_program  # noqa: E402
+from groundwork.settings import load_settings  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    today = dt.date(2026, 11, 21)
+    print(f"{'stack':<9}{'plan s':>8}{'cost s':>8}{'baseline':>11}{'usage':>10}{'total':>11}  top baseline drivers")
+    for stack in ("dev", "staging", "prod"):
+        cfg = load_stack_config(ROOT, stack)
+        settings = load_settings(cfg.config, project=cfg.project, stack=stack, today=today)
+        started = time.perf_counter()
+        graph = run_program(cfg)
+        plan_s = time.perf_counter() - started
+        runs = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            e = costing.estimate_stack(graph, settings, ROOT, today=today)
+            runs.append(time.perf_counter() - t)
+        drivers = ", ".join(f"{name} {money(v)}" for name, v in top_drivers(e))
+        print(
+            f"{stack:<9}{plan_s:>8.2f}{statistics.median(runs):>8.3f}{money(e.baseline):>11}"
+            f"{money(e.usage):>10}{money(e.total):>11}  {drivers}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,384 @@
+"""Cost estimates (GOV-04): each component against figures computed by hand from the catalog,
+Multi-AZ doubling, public IPv4 counting, usage profiles, unpriced types, previews, diffs, the
+PR comment, budgets and exit codes, and the catalog refresh against a stubbed Price List API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+from typer.testing import CliRunner
+
+from groundwork import catalog as facts
+from groundwork.cli import app
+from groundwork.cost import catalog as prices
+from groundwork.cost import report
+from groundwork.cost.estimate import Estimate, estimate, release_volumes
+from groundwork.cost.preview import read as read_preview
+from groundwork.cost.refresh import refresh
+from groundwork.cost.usage import Usage
+from groundwork.cost.usage import load as load_usage
+from groundwork.plan.graph import Graph, Resource
+from tests.conftest import ROOT, section
+
+TODAY = dt.date(2026, 11, 21)
+H = 730
+runner = CliRunner()
+
+
+def price(key: str, region: str = "eu-west-1") -> float:
+    p = prices.load().price(region, key)
+    assert p is not None, key
+    return p.price
+
+
+def est(g: Graph, usage: Usage | None = None) -> Estimate:
+    return estimate(g, usage or Usage(), today=TODAY)
+
+
+def component(e: Estimate, name: str, key: str) -> float:
+    [c] = [c for r in e.resources if r.name == name for c in r.components if c.price_key == key]
+    assert c.monthly_cost is not None
+    return c.monthly_cost
+
+
+# --------------------------------------------------------------------------------------------- catalog
+
+
+def test_catalog_covers_every_offered_type_in_every_region_with_source_and_date() -> None:
+    cat = prices.load()
+    assert cat.hours_per_month == 730 and cat.pricing == "on-demand, no free tier"
+    for region, entries in cat.regions.items():
+        for t in facts.INSTANCE_TYPES:
+            assert f"ec2.{t}" in entries, (region, t)
+        for c in facts.DB_CLASSES:
+            assert {f"rds.postgres.{c}.single_az", f"rds.postgres.{c}.multi_az"} <= set(entries), (region, c)
+        for n in facts.CACHE_NODE_TYPES:
+            assert {f"elasticache.{n}.redis", f"elasticache.{n}.valkey"} <= set(entries), (region, n)
+        for key, p in entries.items():
+            assert str(p.source).startswith("https://") and p.date <= TODAY, key
+        assert entries["vpc.public_ipv4.hour"].price == 0.005  # every public address, attached or not
+
+
+def test_multi_az_is_twice_single_az() -> None:
+    for region, entries in prices.load().regions.items():
+        for c in facts.DB_CLASSES:
+            single = entries[f"rds.postgres.{c}.single_az"].price
+            assert entries[f"rds.postgres.{c}.multi_az"].price == pytest.approx(2 * single), (region, c)
+        assert entries["rds.gp3.storage.multi_az"].price == pytest.approx(
+            2 * entries["rds.gp3.storage.single_az"].price
+        )
+
+
+# --------------------------------------------------------------------------------------------- components by hand
+
+
+def test_prod_baseline_components_by_hand(prod: Graph) -> None:
+    e = est(prod)
+    assert component(e, "cluster-general", "ec2.m7g.large") == pytest.approx(3 * H * price("ec2.m7g.large"))
+    assert component(e, "cluster-general", "ebs.gp3.storage") == pytest.approx(3 * 50 * price("ebs.gp3.storage"))
+    assert component(e, "cluster-eks", "eks.cluster.standard") == pytest.approx(H * 0.10)
+    db = "rds.postgres.db.t4g.medium.multi_az"
+    assert component(e, "database-instance", db) == pytest.approx(H * price(db))
+    assert component(e, "database-instance", "rds.gp3.storage.multi_az") == pytest.approx(
+        20 * price("rds.gp3.storage.multi_az")
+    )
+    assert component(e, "database-proxy", "rds.proxy.vcpu") == pytest.approx(2 * H * price("rds.proxy.vcpu"))
+    assert component(e, "cache-group", "elasticache.cache.t4g.small.valkey") == pytest.approx(
+        2 * H * price("elasticache.cache.t4g.small.valkey")
+    )
+    assert component(e, "network-nat-0", "vpc.nat.hour") == pytest.approx(H * price("vpc.nat.hour"))
+    assert component(e, "ingress-waf", "waf.rule") == pytest.approx(5 * 1.0)  # four managed groups and the rate rule
+    secrets = [r for r in e.resources if r.type == "aws:secretsmanager/secret:Secret"]
+    # every prod secret has a DR replica, each billed as a secret
+    assert secrets and all([c.name.split(" in ")[0] for c in r.components] == ["secret", "replica"] for r in secrets)
+    keys = [r for r in e.resources if r.type == "aws:kms/key:Key"]
+    assert len(keys) == 5 and all(r.total() == 1.0 for r in keys)
+
+
+def test_dev_is_single_az_and_the_stack_setting_doubles_it(dev: Graph, graph_of) -> None:
+    single = component(est(dev), "database-instance", "rds.postgres.db.t4g.micro.single_az")
+    assert single == pytest.approx(H * price("rds.postgres.db.t4g.micro.single_az"))
+    database = {**section("dev", "database"), "multiAz": True}
+    doubled = component(
+        est(graph_of("dev", database=database)), "database-instance", "rds.postgres.db.t4g.micro.multi_az"
+    )
+    assert doubled == pytest.approx(2 * single)
+
+
+def test_every_public_ipv4_address_is_counted(prod: Graph, dev: Graph) -> None:
+    def ipv4(g: Graph) -> float:
+        return sum(
+            c.monthly_quantity or 0
+            for r in est(g).resources
+            for c in r.components
+            if c.price_key == "vpc.public_ipv4.hour"
+        )
+
+    # prod: a NAT gateway address per AZ and the ALB's address in each of the 3 public subnets
+    assert ipv4(prod) == pytest.approx((3 + 3) * H)
+    assert ipv4(dev) == pytest.approx((1 + 2) * H)
+
+
+def test_kubernetes_volumes_count_as_ebs(prod: Graph) -> None:
+    e = est(prod)
+    volumes = {
+        r.name: sum(c.monthly_quantity or 0 for c in r.components)
+        for r in e.resources
+        if r.type == "kubernetes:helm.sh/v3:Release"
+    }
+    assert volumes == {"monitoring-stack": 2 * 100 + 2 * 2, "telemetry-loki": 3 * 20, "telemetry-tempo": 10}
+    assert release_volumes("loki", {"singleBinary": {"replicas": 2, "persistence": {"size": "1Ti"}}}) == [
+        ("Loki singleBinary volumes (2 x 1024 GiB)", 2048.0)
+    ]
+
+
+def test_extended_support_versions_cost_six_times_more(prod: Graph) -> None:
+    e = estimate(prod, Usage(), today=dt.date(2027, 4, 1))  # 1.35 left standard support on 2027-03-27
+    assert component(e, "cluster-eks", "eks.cluster.extended") == pytest.approx(H * 0.60)
+
+
+# --------------------------------------------------------------------------------------------- usage
+
+
+def test_usage_without_a_profile_is_priced_per_unit_and_adds_nothing(prod: Graph) -> None:
+    bare = est(prod)
+    assert bare.usage == 0
+    nat = next(
+        c for r in bare.resources if r.name == "network-nat-0" for c in r.components if c.price_key == "vpc.nat.gb"
+    )
+    assert nat.monthly_quantity is None and nat.monthly_cost is None and nat.price == price("vpc.nat.gb")
+    usage, _ = load_usage("prod", ROOT / "cost" / "usage" / "prod.yaml")
+    full = est(prod, usage)
+    assert full.baseline == pytest.approx(bare.baseline)
+    assert component(full, "network-nat-0", "vpc.nat.gb") == pytest.approx(usage.nat_gb * price("vpc.nat.gb"))
+    assert component(full, "ingress-class-params", "elb.alb.lcu") == pytest.approx(
+        usage.alb_lcu * H * price("elb.alb.lcu")
+    )
+    # log GB of a purpose are shared by its groups: the two RDS log groups split rds' GB
+    rds_groups = {
+        r.urn for r in prod.of_type("aws:cloudwatch/logGroup:LogGroup") if r.props["name"].startswith("/aws/rds/")
+    }
+    ingested = [
+        c.monthly_quantity
+        for r in full.resources
+        if r.urn in rds_groups
+        for c in r.components
+        if c.price_key == "logs.ingest"
+    ]
+    assert ingested == [usage.logs_ingest_gb["rds"] / 2] * 2
+
+
+def test_unpriced_types_are_listed_not_dropped(prod: Graph) -> None:
+    g = Graph(project=prod.project, stack=prod.stack, resources=[*prod.resources])
+    g.resources.append(
+        Resource(
+            urn="urn:pulumi:prod::groundwork::aws:dynamodb/table:Table::orders",
+            type="aws:dynamodb/table:Table",
+            name="orders",
+            custom=True,
+        )
+    )
+    e = est(g)
+    assert e.unpriced == [
+        {
+            "type": "aws:dynamodb/table:Table",
+            "name": "orders",
+            "urn": "urn:pulumi:prod::groundwork::aws:dynamodb/table:Table::orders",
+        }
+    ]
+    assert est(prod).unpriced == []
+
+
+# --------------------------------------------------------------------------------------------- previews
+
+
+def preview_of(g: Graph, *, sames: bool = True) -> dict:
+    steps = [
+        {
+            "op": "create" if i % 3 else ("same" if sames else "create"),
+            "urn": r.urn,
+            "newState": {
+                "urn": r.urn,
+                "type": r.type,
+                "custom": r.custom,
+                "parent": r.parent,
+                "provider": r.provider,
+                "inputs": r.inputs,
+                "propertyDependencies": r.property_dependencies,
+            },
+        }
+        for i, r in enumerate(g.resources)
+    ]
+    return {"steps": steps, "changeSummary": {"create": len(steps)}}
+
+
+def test_a_real_preview_is_priced_like_the_plan(prod: Graph, tmp_path: Path) -> None:
+    f = tmp_path / "preview.json"
+    f.write_text(json.dumps(preview_of(prod)))
+    g, warnings = read_preview(f, "prod")
+    assert warnings == []
+    assert est(g).total == pytest.approx(est(prod).total)
+
+
+def test_a_real_pulumi_eks_child_replaces_the_component_price(prod: Graph) -> None:
+    component_urn = next(r.urn for r in prod.resources if r.type == "eks:index:Cluster")
+    child = Resource(urn="urn:x::aws:eks/cluster:Cluster::eksCluster", type="aws:eks/cluster:Cluster", name="eksCluster",
+                     custom=True, parent=component_urn, inputs={"version": "1.35"})  # fmt: skip
+    g = Graph(project="groundwork", stack="prod", resources=[*prod.resources, child])
+    eks = [r for r in est(g).resources if "eks.cluster.standard" in [c.price_key for c in r.components]]
+    assert [r.type for r in eks] == ["aws:eks/cluster:Cluster"]  # priced once
+
+
+def test_a_preview_without_show_sames_warns(tmp_path: Path) -> None:
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps({"steps": [], "changeSummary": {"same": 300, "update": 2}}))
+    _, warnings = read_preview(f, "prod")
+    assert warnings and "--show-sames" in warnings[0]
+
+
+# --------------------------------------------------------------------------------------------- diff, markdown, budgets
+
+
+def test_diff_arithmetic(graph_of) -> None:
+    base = est(graph_of("prod")).to_json()
+    cluster = section("prod", "cluster")
+    cluster["nodeGroups"][0].update(desiredSize=4, maxSize=8)
+    head = est(graph_of("prod", cluster=cluster)).to_json()
+    before, after, changes = report.diff(base, head)
+    assert after - before == pytest.approx(sum(c.delta for c in changes), abs=0.01)  # totals are in cents
+    assert changes[0].name == "cluster-general"
+    assert changes[0].delta == pytest.approx(H * price("ec2.m7g.large") + 50 * price("ebs.gp3.storage"), abs=0.01)
+
+
+def _fixture_estimate(total: float) -> dict:
+    return {
+        "stack": "prod", "region": "eu-west-1", "currency": "USD", "catalogVersion": "2026-11-21",
+        "usageProfile": "cost/usage/prod.yaml", "baselineMonthlyCost": total - 10.0, "usageMonthlyCost": 10.0,
+        "totalMonthlyCost": total, "unpriced": [], "freeResources": 1,
+        "resources": [
+            {"urn": "u1", "name": "nodes", "type": "aws:eks/nodeGroup:NodeGroup", "monthlyCost": total - 10.0},
+            {"urn": "u2", "name": "nat", "type": "aws:ec2/natGateway:NatGateway", "monthlyCost": 10.0},
+        ],
+        "budget": {"budget": 500.0, "total": total, "over": total > 500, "mode": "fail"},
+    }  # fmt: skip
+
+
+def test_pr_comment_markdown_snapshot() -> None:
+    body = report.markdown({"stacks": [_fixture_estimate(520.0)]}, {"stacks": [_fixture_estimate(400.0)]})
+    snapshot = ROOT / "tests" / "snapshots" / "cost-comment.md"
+    assert body == snapshot.read_text()
+    assert body.startswith(report.COMMENT_TAG)
+
+
+def cli(*args: str) -> object:
+    return runner.invoke(app, ["cost", "-C", str(ROOT), *args])
+
+
+def test_budget_fails_prod_and_warns_dev(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    ok = cli("--stack", "prod", "-f", "json")
+    assert ok.exit_code == 0, ok.output
+    data = json.loads(ok.stdout)
+    assert data["stacks"][0]["budget"]["over"] is False
+
+    # the same stacks with budgets they exceed: prod fails, dev only warns
+    for stack, budget, code in (("prod", 100, 1), ("dev", 50, 0)):
+        cfg_path = tmp_path / stack
+        cfg_path.mkdir()
+        for f in ("Pulumi.yaml", f"Pulumi.{stack}.yaml", "__main__.py"):
+            (cfg_path / f).symlink_to(ROOT / f)
+        (cfg_path / "cost").symlink_to(ROOT / "cost")
+        text = (ROOT / f"Pulumi.{stack}.yaml").read_text()
+        import re
+
+        text = re.sub(r"monthlyBudget: \d+", f"monthlyBudget: {budget}", text)
+        (cfg_path / f"Pulumi.{stack}.yaml").unlink()
+        (cfg_path / f"Pulumi.{stack}.yaml").write_text(text)
+        monkeypatch.chdir(cfg_path)
+        result = runner.invoke(app, ["cost", "-C", str(cfg_path), "--stack", stack, "-f", "json"])
+        assert result.exit_code == code, (stack, result.output)
+        assert "OVER budget" in result.stderr
+
+
+def test_compare_to_shows_the_change(tmp_path: Path) -> None:
+    base = tmp_path / "base.json"
+    assert cli("--stack", "dev", "-f", "json", "-o", str(base)).exit_code == 0
+    data = json.loads(base.read_text())
+    data["stacks"][0]["totalMonthlyCost"] -= 25
+    data["stacks"][0]["resources"][0]["monthlyCost"] -= 25
+    base.write_text(json.dumps(data))
+    md = cli("--stack", "dev", "-f", "markdown", "--compare-to", str(base))
+    assert md.exit_code == 0 and "+$25.00" in md.stdout
+
+
+# --------------------------------------------------------------------------------------------- refresh
+
+
+def product(usd: str) -> str:
+    return json.dumps({"terms": {"OnDemand": {"T": {"priceDimensions": {"D": {"pricePerUnit": {"USD": usd}}}}}}})
+
+
+def test_refresh_rebuilds_prices_from_the_price_list_api() -> None:
+    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    small = prices.Catalog.model_validate(
+        {
+            **prices.load().model_dump(mode="json", exclude={"regions"}),
+            "regions": {
+                "eu-west-1": {
+                    k: prices.load().regions["eu-west-1"][k].model_dump(mode="json")
+                    for k in ("ec2.m7g.large", "rds.postgres.db.t4g.medium.multi_az", "waf.webacl")
+                }
+            },
+        }
+    )
+    with Stubber(client) as stub:
+        stub.add_response(
+            "get_products",
+            {"PriceList": [product("0.0950000000")], "FormatVersion": "aws_v1"},
+            {
+                "ServiceCode": "AmazonEC2",
+                "Filters": [
+                    {"Type": "TERM_MATCH", "Field": "location", "Value": "EU (Ireland)"},
+                    {"Type": "TERM_MATCH", "Field": "instanceType", "Value": "m7g.large"},
+                    {"Type": "TERM_MATCH", "Field": "operatingSystem", "Value": "Linux"},
+                    {"Type": "TERM_MATCH", "Field": "tenancy", "Value": "Shared"},
+                    {"Type": "TERM_MATCH", "Field": "preInstalledSw", "Value": "NA"},
+                    {"Type": "TERM_MATCH", "Field": "capacitystatus", "Value": "Used"},
+                ],
+                "MaxResults": 10,
+            },
+        )
+        stub.add_response("get_products", {"PriceList": [product("0.1"), product("0.2")]})  # ambiguous: kept
+        new, kept = refresh(small, client, today=TODAY)
+        stub.assert_no_pending_responses()
+    ec2 = new.regions["eu-west-1"]["ec2.m7g.large"]
+    assert (
+        ec2.price == 0.095
+        and str(ec2.source).startswith("https://pricing.us-east-1.amazonaws.com")
+        and ec2.date == TODAY
+    )
+    assert (
+        new.regions["eu-west-1"]["rds.postgres.db.t4g.medium.multi_az"]
+        == small.regions["eu-west-1"]["rds.postgres.db.t4g.medium.multi_az"]
+    )
+    assert any("2 products matched" in k for k in kept) and any("waf.webacl" in k for k in kept)
+
+
+def test_refresh_round_trips_through_the_yaml(tmp_path: Path) -> None:
+    target = tmp_path / "prices.yaml"
+    prices.dump(prices.load(), target)
+    assert prices.Catalog.model_validate(__import__("yaml").safe_load(target.read_text())) == prices.load()
+
+
+def test_the_stack_region_does_not_depend_on_registration_order(prod: Graph) -> None:
+    providers = [r for r in prod.resources if r.type == "pulumi:providers:aws"]
+    rest = [r for r in prod.resources if r.type != "pulumi:providers:aws"]
+    for order in (providers, providers[::-1]):
+        g = Graph(project="groundwork", stack="prod", resources=[*order, *rest])
+        e = est(g)
+        assert e.region == "eu-west-1"
+        assert component(e, "ingress-class-params", "elb.alb.hour") == pytest.approx(H * price("elb.alb.hour"))
