@@ -382,3 +382,20 @@ def test_the_stack_region_does_not_depend_on_registration_order(prod: Graph) -> 
         e = est(g)
         assert e.region == "eu-west-1"
         assert component(e, "ingress-class-params", "elb.alb.hour") == pytest.approx(H * price("elb.alb.hour"))
+
+
+def test_a_pulumi_eks_managed_node_group_is_priced_from_its_inputs() -> None:
+    provider = Resource(urn="urn:p::pulumi:providers:aws::aws", type="pulumi:providers:aws", name="aws", custom=True,
+                        id="1", inputs={"region": "eu-west-1"})  # fmt: skip
+    mng = Resource(
+        urn="urn:p::eks:index:ManagedNodeGroup::workers", type="eks:index:ManagedNodeGroup", name="workers", custom=False,
+        provider="urn:p::pulumi:providers:aws::aws::1",
+        inputs={"instanceTypes": ["t4g.large"], "scalingConfig": {"desiredSize": 2}, "diskSize": 30},
+    )  # fmt: skip
+    e = est(Graph(project="p", stack="s", resources=[provider, mng]))
+    assert component(e, "workers", "ec2.t4g.large") == pytest.approx(2 * H * price("ec2.t4g.large"))
+    assert component(e, "workers", "ebs.gp3.storage") == pytest.approx(2 * 30 * price("ebs.gp3.storage"))
+    child = Resource(urn="urn:p::aws:eks/nodeGroup:NodeGroup::w", type="aws:eks/nodeGroup:NodeGroup", name="w",
+                     custom=True, parent=mng.urn, provider=mng.provider, inputs=mng.inputs)  # fmt: skip
+    e = est(Graph(project="p", stack="s", resources=[provider, mng, child]))
+    assert [r.name for r in e.resources if r.type != "groundwork:usage"] == ["w"]  # priced once

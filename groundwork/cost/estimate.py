@@ -242,8 +242,12 @@ def _eks(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
     yield p.c(region, f"EKS control plane ({version}, {label})", key, hourly=1)
 
 
-@prices("aws:eks/nodeGroup:NodeGroup")
+@prices("aws:eks/nodeGroup:NodeGroup", "eks:index:ManagedNodeGroup")
 def _node_group(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
+    if r.type == "eks:index:ManagedNodeGroup" and any(
+        x.type == "aws:eks/nodeGroup:NodeGroup" and x.parent == r.urn for x in p.g.resources
+    ):
+        return  # a real preview: priced on the pulumi-eks child
     props = r.props
     types = props.get("instanceTypes") or ["t3.medium"]
     scaling = props.get("scalingConfig") or {}
