@@ -45,18 +45,26 @@ primary = pulumi.ResourceOptions(providers=[providers.primary])
 in_dr = pulumi.ResourceOptions(providers=[providers.dr])
 
 keys = Keys("keys", KeysArgs(naming=naming, region=settings.region, protect=settings.protect), opts=primary)
-dr_keys = Keys(
-    "keys-dr",
-    KeysArgs(
-        naming=naming.child("dr"),
-        region=settings.dr_region,
-        purposes=("data", "secrets"),
-        protect=settings.protect,
-        description_suffix=f" (copies in {settings.dr_region})",
-    ),
-    opts=in_dr,
+# keys in the DR region only where something is copied there (a DR rebuild copies nowhere)
+dr_keys = (
+    Keys(
+        "keys-dr",
+        KeysArgs(
+            naming=naming.child("dr"),
+            region=settings.dr_region,
+            purposes=("data", "secrets"),
+            protect=settings.protect,
+            description_suffix=f" (copies in {settings.dr_region})",
+        ),
+        opts=in_dr,
+    )
+    if settings.copies_to_dr_region
+    else None
 )
-secret_replicas = [(settings.dr_region, dr_keys.arns["secrets"])] if settings.secrets.replicate_to_dr else []
+dr_data_key = dr_keys.arns["data"] if dr_keys else None
+secret_replicas = (
+    [(settings.dr_region, dr_keys.arns["secrets"])] if dr_keys and settings.secrets.replicate_to_dr else []
+)
 
 network = Network(
     "network",
@@ -102,7 +110,7 @@ database = Database(
         replica_regions=secret_replicas,
         backup_tag=naming.prefix,
         dr_provider=providers.dr,
-        dr_data_key_arn=dr_keys.arns["data"],
+        dr_data_key_arn=dr_data_key,
         protect=settings.protect,
     ),
     opts=primary,
@@ -152,7 +160,7 @@ backups = Backups(
         region=settings.region,
         dr_region=settings.dr_region,
         data_key_arn=keys.arns["data"],
-        dr_data_key_arn=dr_keys.arns["data"],
+        dr_data_key_arn=dr_data_key,
         dr_provider=providers.dr,
         backup_tag=naming.prefix,
         continuous_retention_days=settings.database.backup_retention_days,
@@ -177,6 +185,8 @@ registry = Registry(
         node_role_name=cluster.node_role_name,
         region=settings.region,
         account_id=cluster.account_id,
+        dr_region=settings.dr_region if settings.registry.replicate_to_dr else None,
+        dr_provider=providers.dr,
         protect=settings.protect,
     ),
     opts=primary,
@@ -431,10 +441,12 @@ pulumi.export("clusterName", cluster.name)
 pulumi.export("clusterEndpoint", cluster.endpoint)
 pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
 pulumi.export("kubeconfig", cluster.kubeconfig)
+pulumi.export("databaseIdentifier", database.instance.identifier)
 pulumi.export("databaseAddress", database.address)
 pulumi.export("databaseProxyEndpoint", database.proxy_endpoint)
 pulumi.export("databaseMasterSecretArn", database.master_secret_arn)
 pulumi.export("serviceDatabaseSecretArns", database.service_secret_arns)
+pulumi.export("cacheGroupId", cache.group.id)
 pulumi.export("cacheEndpoint", cache.primary_endpoint)
 pulumi.export("cacheSecretArn", cache.secret_arn)
 pulumi.export("appSecretArns", secrets.app_secret_arns)

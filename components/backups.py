@@ -65,7 +65,7 @@ class BackupsArgs:
     region: str
     dr_region: str
     data_key_arn: pulumi.Input[str]
-    dr_data_key_arn: pulumi.Input[str]
+    dr_data_key_arn: pulumi.Input[str] | None
     dr_provider: aws.Provider
     backup_tag: str
     continuous_retention_days: int = 7  # the database's own point-in-time window (AWS Backup takes it over)
@@ -82,12 +82,27 @@ class Backups(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: BackupsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("groundwork:backups:Backups", name, None, opts)
+        s = args.settings
+        account, partition = account_and_partition(self)
+        if s.adopt_bucket:
+            # a DR rebuild takes over the surviving replica instead of creating an empty bucket
+            self.bucket = pulumi.Output.from_input(s.adopt_bucket)
+            self.dr_bucket = None
+        else:
+            self._buckets(name, args, account)
+
+        self.vault_name = self.dr_vault_name = None
+        self.plan_vault_name: pulumi.Output[str] | None = None
+        if args.aws_backup:
+            self._aws_backup(name, args, partition)
+        self.register_outputs({"bucket": self.bucket, "drBucket": self.dr_bucket, "vault": self.vault_name})
+
+    def _buckets(self, name: str, args: BackupsArgs, account: pulumi.Output[str]) -> None:
         s, naming = args.settings, args.naming
         child = pulumi.ResourceOptions(parent=self)
         dr = pulumi.ResourceOptions(parent=self, provider=args.dr_provider)
-        account, partition = account_and_partition(self)
         lock = None if s.object_lock_mode == "none" else s.object_lock_mode
-
+        dr_key = args.dr_data_key_arn
         primary = SecureBucket(
             f"{name}-bucket",
             SecureBucketArgs(
@@ -105,11 +120,12 @@ class Backups(pulumi.ComponentResource):
         self.bucket = primary.bucket
         self.dr_bucket = None
         if s.replicate_to_dr:
+            assert dr_key is not None, "replication needs the DR region's data key"
             replica = SecureBucket(
                 f"{name}-replica",
                 SecureBucketArgs(
                     bucket_name=pulumi.Output.concat(naming.physical("backups-dr"), "-", account),
-                    kms_key_arn=args.dr_data_key_arn,
+                    kms_key_arn=dr_key,
                     purpose="backups-replica",
                     lifecycle_rules=lifecycle_rules(s),
                     object_lock_mode=lock,
@@ -193,19 +209,13 @@ class Backups(pulumi.ComponentResource):
                         destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
                             bucket=replica.arn,
                             encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
-                                replica_kms_key_id=args.dr_data_key_arn
+                                replica_kms_key_id=dr_key
                             ),
                         ),
                     )
                 ],
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[primary.versioning, replica.versioning]),
             )
-
-        self.vault_name = self.dr_vault_name = None
-        self.plan_vault_name: pulumi.Output[str] | None = None
-        if args.aws_backup:
-            self._aws_backup(name, args, partition)
-        self.register_outputs({"bucket": self.bucket, "drBucket": self.dr_bucket, "vault": self.vault_name})
 
     def _aws_backup(self, name: str, args: BackupsArgs, partition: pulumi.Output[str]) -> None:
         s, naming = args.settings, args.naming

@@ -6,7 +6,9 @@ with the `data` KMS key. A lifecycle policy expires untagged images after `untag
 keeps the newest `keepReleases` tagged ones. A repository policy lets the cluster's node role
 pull, and nothing else in the account push except through IAM (CI's role, issue 9).
 `forceDelete` only when the stack is not protected (dev), so `pulumi destroy` of dev works.
-The Kyverno policy `restrict-image-registries` admits only images of `registry` below.
+The Kyverno policy `restrict-image-registries` admits only images of `registry` below. With
+`replicateToDr`, ECR replicates every image of the stack's repositories to the DR region (the
+registry's replication configuration is one per account and region: one stack per account).
 
 Pull-through caches of ECR Public (`<prefix>-ecr-public/...` mirrors `public.ecr.aws/...`)
 and quay.io (`<prefix>-quay/...`) serve the public images of the workloads the program itself
@@ -70,6 +72,8 @@ class RegistryArgs:
     region: str
     account_id: pulumi.Input[str]
     node_role_name: pulumi.Input[str] | None = None
+    dr_region: str | None = None  # replicate every image there
+    dr_provider: aws.Provider | None = None
     protect: bool = True
 
 
@@ -173,6 +177,41 @@ class Registry(pulumi.ComponentResource):
                             ],
                         }
                     )
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        if args.dr_region and args.dr_provider is not None:
+            # images must exist where a DR rebuild runs: replicate the stack's repositories there,
+            # created on arrival from this template (immutable tags, scanned like the source)
+            aws.ecr.RepositoryCreationTemplate(
+                f"{name}-replicas",
+                prefix=args.naming.prefix,
+                description=f"Replicas of {args.naming.prefix} images from {args.region}",
+                applied_fors=["REPLICATION"],
+                image_tag_mutability="IMMUTABLE",
+                encryption_configurations=[
+                    aws.ecr.RepositoryCreationTemplateEncryptionConfigurationArgs(encryption_type="AES256")
+                ],
+                lifecycle_policy=json.dumps(lifecycle_policy(s.keep_releases, s.untagged_days)),
+                opts=pulumi.ResourceOptions(parent=self, provider=args.dr_provider),
+            )
+            aws.ecr.ReplicationConfiguration(
+                f"{name}-to-dr",
+                replication_configuration=aws.ecr.ReplicationConfigurationReplicationConfigurationArgs(
+                    rules=[
+                        aws.ecr.ReplicationConfigurationReplicationConfigurationRuleArgs(
+                            destinations=[
+                                aws.ecr.ReplicationConfigurationReplicationConfigurationRuleDestinationArgs(
+                                    region=args.dr_region, registry_id=args.account_id
+                                )
+                            ],
+                            repository_filters=[
+                                aws.ecr.ReplicationConfigurationReplicationConfigurationRuleRepositoryFilterArgs(
+                                    filter=f"{args.naming.prefix}/", filter_type="PREFIX_MATCH"
+                                )
+                            ],
+                        )
+                    ]
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -256,6 +256,212 @@ def cost_refresh(
     if not dry_run:
         prices.dump(new)
         console.print(f"wrote {prices.PRICES}")
+
+
+dr_app = typer.Typer(
+    help="Disaster recovery: status, DR stack generation, drills (DR-05, DR-06).", no_args_is_help=True
+)
+app.add_typer(dr_app, name="dr")
+
+
+def _stack_settings(project_dir: Path, stack: str) -> Any:
+    from groundwork.settings import SettingsError, load_settings
+
+    try:
+        cfg = load_stack_config(project_dir, stack)
+        return load_settings(cfg.config, project=cfg.project, stack=stack)
+    except StackFileError as exc:
+        raise fail(str(exc)) from None
+    except SettingsError as exc:
+        raise fail(exc.render(), 1) from None
+
+
+def _resources(clients: Any, settings: Any, outputs: Path | None) -> Any:
+    from groundwork.dr.aws import call
+    from groundwork.dr.names import expected, with_outputs
+
+    account = (
+        settings.account_id
+        or call("identify the caller", clients("sts", settings.region).get_caller_identity)["Account"]
+    )
+    return with_outputs(expected(settings, account), outputs)
+
+
+Outputs = Annotated[
+    Path | None, typer.Option("--outputs", help="`pulumi stack output --json` of the stack (else names are derived).")
+]
+JsonOut = Annotated[Path | None, typer.Option("--json", help="Also write the result as JSON.")]
+
+
+@dr_app.command("status")
+def dr_status(
+    stack: Stack,
+    outputs: Outputs = None,
+    json_out: JsonOut = None,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Newest recovery points in the primary and DR regions against the stack's RPO; exit 1 when the RPO is not met."""
+    import json
+
+    from groundwork.dr.aws import OPERATOR_FAILURES, boto3_clients
+    from groundwork.dr.status import status
+
+    settings = _stack_settings(project_dir, stack)
+    clients = boto3_clients()
+    try:
+        r = _resources(clients, settings, outputs)
+        st = status(
+            clients,
+            stack,
+            r,
+            rpo_minutes=settings.backups.rpo_minutes,
+            replicate_bucket=settings.backups.replicate_to_dr,
+            aws_backup=settings.backups.aws_backup,
+        )
+    except OPERATOR_FAILURES as exc:
+        raise fail(str(exc)) from None
+    for line in st.render():
+        console.print(line, markup=False, highlight=False)
+    if json_out:
+        json_out.write_text(json.dumps(st.to_json(), indent=2) + "\n")
+    if not st.ok:
+        raise typer.Exit(1)
+
+
+@dr_app.command("plan")
+def dr_plan(
+    stack: Stack,
+    to_region: Annotated[str, typer.Option("--to-region", help="Region to rebuild in (where the copies are).")],
+    at: Annotated[
+        str | None, typer.Option("--at", help="Restore to this UTC time (ISO 8601); default: the latest restorable.")
+    ] = None,
+    certificate_arn: Annotated[
+        str | None,
+        typer.Option("--certificate-arn", help="ACM certificate in the DR region (else found by host name)."),
+    ] = None,
+    outputs: Outputs = None,
+    json_out: JsonOut = None,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Choose the newest restorable points in --to-region and write Pulumi.<stack>-dr.yaml."""
+    import datetime as dt
+    import json
+
+    from groundwork.dr.aws import OPERATOR_FAILURES, boto3_clients
+    from groundwork.dr.plan import choose, write_stack_file
+
+    settings = _stack_settings(project_dir, stack)
+    when = None
+    if at:
+        try:
+            when = dt.datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            raise fail(f"--at {at!r} is not an ISO 8601 time, e.g. 2026-11-20T10:00:00Z") from None
+        when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    clients = boto3_clients()
+    try:
+        r = _resources(clients, settings, outputs)
+        plan = choose(clients, settings, r, to_region, when, certificate_arn=certificate_arn)
+    except OPERATOR_FAILURES as exc:
+        raise fail(str(exc)) from None
+    path = write_stack_file(project_dir, plan, settings)
+    console.print(
+        f"database: {plan.database.kind} {plan.database.ref}"
+        + (f" at {plan.database.at:%Y-%m-%d %H:%M} UTC" if plan.database.at else "")
+    )
+    console.print(f"cache:    {plan.cache.ref if plan.cache else 'none (starts empty)'}")
+    console.print(f"bucket:   {plan.bucket.ref if plan.bucket else 'none (a new, empty one)'}")
+    for note in plan.notes:
+        console.print(f"note:     {note}")
+    console.print(f"wrote {path}; next: pulumi stack init {plan.stack} && pulumi up -s {plan.stack}")
+    if json_out:
+        json_out.write_text(json.dumps(plan.to_json(), indent=2) + "\n")
+
+
+@dr_app.command("drill")
+def dr_drill(
+    stack: Stack,
+    check: Annotated[
+        str | None,
+        typer.Option(
+            "--check", help="Command run against the restored instance (env DRILL_HOST, DRILL_PORT, DRILL_INSTANCE)."
+        ),
+    ] = None,
+    db_subnet_group: Annotated[
+        str | None, typer.Option("--db-subnet-group", help="Subnet group in the DR region (default VPC if omitted).")
+    ] = None,
+    security_group: Annotated[
+        list[str] | None, typer.Option("--security-group", help="Security group(s) for the instance.")
+    ] = None,
+    outputs: Outputs = None,
+    json_out: JsonOut = None,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Restore the newest DR-region snapshot into a temporary instance, time it, check it, delete it."""
+    import json
+
+    from groundwork.dr.aws import OPERATOR_FAILURES, boto3_clients
+    from groundwork.dr.drill import command_check, drill
+
+    settings = _stack_settings(project_dir, stack)
+    clients = boto3_clients()
+    try:
+        r = _resources(clients, settings, outputs)
+        report = drill(
+            clients,
+            stack,
+            r,
+            instance_class=settings.database.instance_class,
+            rpo_minutes=settings.backups.rpo_minutes,
+            rto_minutes=settings.backups.rto_minutes,
+            check=command_check(check) if check else None,
+            db_subnet_group=db_subnet_group,
+            security_groups=security_group,
+        )
+    except OPERATOR_FAILURES as exc:
+        raise fail(str(exc)) from None
+    for line in report.render():
+        console.print(line, markup=False, highlight=False)
+    if json_out:
+        json_out.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def doctor(
+    stack: Stack,
+    json_out: JsonOut = None,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Preflight before a first `pulumi up`: credentials, regions, certificate, zone, OIDC, quotas, backend."""
+    import json
+
+    from groundwork.doctor import doctor as run_doctor
+    from groundwork.doctor import read_yaml
+    from groundwork.dr.aws import OPERATOR_FAILURES, boto3_clients
+
+    settings = _stack_settings(project_dir, stack)
+    try:
+        findings = run_doctor(
+            boto3_clients(),
+            settings,
+            project=read_yaml(project_dir / "Pulumi.yaml"),
+            stack_file=read_yaml(project_dir / f"Pulumi.{stack}.yaml"),
+        )
+    except OPERATOR_FAILURES as exc:
+        raise fail(str(exc)) from None
+    marks = {"ok": "ok     ", "warning": "warning", "problem": "PROBLEM"}
+    for f in findings:
+        console.print(
+            f"{marks[f.level]} {f.check}: {f.detail}" + (f"\n        fix: {f.fix}" if f.fix else ""),
+            markup=False,
+            highlight=False,
+        )
+    if json_out:
+        json_out.write_text(json.dumps([f.to_json() for f in findings], indent=2) + "\n")
+    if any(f.level == "problem" for f in findings):
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -18,7 +18,7 @@ from groundwork import manifests as m
 from groundwork.controls import platform as pack_platform
 from groundwork.plan.graph import Graph, Resource, plain
 from tests.conftest import section
-from tests.helpers import by_name, deps
+from tests.helpers import by_name, deps, provider_inputs
 from tests.k8s import External, Pod, manifests, reachable, validate_core, validate_crd
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -611,9 +611,9 @@ def test_public_images_come_through_the_stacks_pull_through_cache(prod: Graph) -
     templates = {
         r.props["prefix"]: r.props
         for r in prod.of_type("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate")
+        if r.props["appliedFors"] == ["PULL_THROUGH_CACHE"]
     }
     assert set(templates) == set(rules.values())
-    assert all(t["appliedFors"] == ["PULL_THROUGH_CACHE"] for t in templates.values())
     node_policy = json.loads(by_name(prod, ROLE_POLICY)["registry-nodes-pull-through"].props["policy"])["Statement"]
     assert node_policy == [
         {
@@ -626,3 +626,21 @@ def test_public_images_come_through_the_stacks_pull_through_cache(prod: Graph) -
             ],
         }
     ]
+
+
+def test_service_images_replicate_to_the_dr_region_where_the_stack_says_so(prod: Graph, dev: Graph) -> None:
+    """A DR rebuild pulls the services' images in the DR region (DR-06): prod replicates its
+    repositories there, created on arrival with immutable tags; dev (replicateToDr: false) does not."""
+    [replication] = prod.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration")
+    [rule] = replication.props["replicationConfiguration"]["rules"]
+    assert rule["destinations"] == [{"region": "eu-central-1", "registryId": "333333333333"}]
+    assert rule["repositoryFilters"] == [{"filter": "groundwork-prod/", "filterType": "PREFIX_MATCH"}]
+    [template] = [
+        r
+        for r in prod.of_type("aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate")
+        if r.props["appliedFors"] == ["REPLICATION"]
+    ]
+    assert template.props["prefix"] == "groundwork-prod" and template.props["imageTagMutability"] == "IMMUTABLE"
+    assert provider_inputs(prod, template)["region"] == "eu-central-1"  # created where the replicas arrive
+    assert all(r.props["name"].startswith("groundwork-prod/") for r in prod.of_type("aws:ecr/repository:Repository"))
+    assert dev.of_type("aws:ecr/replicationConfiguration:ReplicationConfiguration") == []

@@ -160,6 +160,7 @@ FREE = {
     "aws:ecr/repositoryPolicy:RepositoryPolicy",
     "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
     "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate",
+    "aws:ecr/replicationConfiguration:ReplicationConfiguration",  # transfer is inter-region usage
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",  # priced as log ingestion
     "aws:sns/topicSubscription:TopicSubscription",
     "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration",

@@ -376,6 +376,12 @@ class BackupsSettings(Settings_):
         True, description="AWS Backup vault lock (recovery points cannot be deleted early) (DR-04)."
     )
     continuous: bool = Field(True, description="Continuous backup of RDS (point-in-time recovery, RPO minutes).")
+    adopt_bucket: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$",
+        description="Use this existing bucket (a DR rebuild: the surviving replica) as the backup bucket instead of "
+        "creating one; set by `groundwork dr plan`.",
+    )
     rpo_minutes: int = Field(60, ge=5, le=1440, description="Recovery point objective the DR tooling checks (DR-05).")
     rto_minutes: int = Field(30, ge=5, le=1440, description="Recovery time objective the DR drill measures (DR-05).")
 
@@ -497,6 +503,9 @@ class RegistrySettings(Settings_):
     keep_releases: int = Field(30, ge=1, le=1000, description="Tagged images kept per repository (the newest).")
     untagged_days: int = Field(
         7, ge=1, le=365, description="Days an untagged image (a failed or superseded push) is kept."
+    )
+    replicate_to_dr: bool = Field(
+        True, description="Replicate every image to the DR region, so a rebuild there can pull them (DR-06)."
     )
 
 
@@ -656,6 +665,16 @@ class ObservabilitySettings(Settings_):
     notifications: Notifications = Field(default_factory=Notifications, description="Alert routing.")  # type: ignore[arg-type]
 
 
+class DeliverySettings(Settings_):
+    """`groundwork:delivery`: how CI deploys the stack (docs/delivery.md)."""
+
+    github_repository: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
+        description="GitHub repository (owner/name) whose workflows deploy this stack through OIDC.",
+    )
+
+
 class CostSettings(Settings_):
     """`groundwork:cost`: the stack's monthly budget (GOV-04) and usage assumptions."""
 
@@ -797,6 +816,7 @@ class StackSettings(Settings_):
         description="Metrics, logs, traces, alerts.",
     )
     cost: CostSettings = Field(default_factory=CostSettings, description="Budget and usage profile.")  # type: ignore[arg-type]
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings, description="CI deployment.")  # type: ignore[arg-type]
     services: list[ServiceSettings] = Field(default_factory=list, description="The microservices the platform hosts.")
     exemptions: list[Exemption] = Field(
         default_factory=list, description="Named, reasoned relaxations of controls for this stack."
@@ -826,6 +846,17 @@ class StackSettings(Settings_):
             if e.control == control:
                 return e
         return None
+
+    @property
+    def copies_to_dr_region(self) -> bool:
+        """Whether anything of the stack is copied to the DR region (so keys are needed there)."""
+        return (
+            self.secrets.replicate_to_dr
+            or self.database.replicate_backups_to_dr
+            or self.backups.replicate_to_dr
+            or (self.backups.aws_backup and self.backups.copy_to_dr)
+            or self.registry.replicate_to_dr
+        )
 
     @property
     def teams(self) -> list[str]:

@@ -661,6 +661,24 @@ def backups_and_secrets(ctx: Context) -> Iterator[Finding]:
             "remove groundwork:backups.copyToDr (default true)",
             "DR-04",
         )
+    if b and ctx.prod and b.rpo_minutes > 60:
+        yield Problem(
+            _k("backups.rpoMinutes"),
+            b.rpo_minutes,
+            "prod loses at most an hour of data",
+            "60 or less",
+            "remove groundwork:backups.rpoMinutes (default 60)",
+            "DR-05",
+        )
+    if b and ctx.prod and b.rto_minutes > 30:
+        yield Problem(
+            _k("backups.rtoMinutes"),
+            b.rto_minutes,
+            "prod is back within 30 minutes",
+            "30 or less",
+            "remove groundwork:backups.rtoMinutes (default 30)",
+            "DR-05",
+        )
     if b and ctx.prod and not b.vault_lock:
         yield Problem(
             _k("backups.vaultLock"),

@@ -1,0 +1,230 @@
+"""`groundwork doctor`: preflight checks before a stack's first `pulumi up`.
+
+Each check gives a finding (ok, warning or problem) and, when not ok, the fix. The checks read
+only; none creates anything. Exit 1 when a problem is found, 2 when AWS cannot be reached.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import botocore.exceptions
+import yaml
+
+from groundwork.dr.aws import ClientFactory, call, missing
+from groundwork.settings.model import StackSettings
+
+GITHUB_OIDC = "token.actions.githubusercontent.com"
+QUOTAS = {  # (service, quota code): what needs it
+    ("ec2", "L-0263D0A3"): "Elastic IP addresses (one per NAT gateway)",
+    ("vpc", "L-F678F1CE"): "VPCs per region",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    level: str  # ok | warning | problem
+    detail: str
+    fix: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"check": self.check, "level": self.level, "detail": self.detail, "fix": self.fix}
+
+
+def _ok(check: str, detail: str) -> Finding:
+    return Finding(check, "ok", detail)
+
+
+def check_identity(clients: ClientFactory, s: StackSettings) -> tuple[list[Finding], str | None]:
+    ident = call("identify the caller", clients("sts", s.region).get_caller_identity)
+    account = ident["Account"]
+    if s.account_id and account != s.account_id:
+        return [
+            Finding(
+                "credentials",
+                "problem",
+                f"the credentials belong to account {account}, the stack deploys to {s.account_id}",
+                f"use the credentials (role) of account {s.account_id}",
+            )
+        ], account
+    return [_ok("credentials", f"{ident['Arn']} in account {account}")], account
+
+
+def check_regions(clients: ClientFactory, s: StackSettings) -> list[Finding]:
+    regions = call("list regions", clients("ec2", s.region).describe_regions, AllRegions=True)["Regions"]
+    status = {r["RegionName"]: r.get("OptInStatus", "opt-in-not-required") for r in regions}
+    out = []
+    for label, region in (("region", s.region), ("DR region", s.dr_region)):
+        state = status.get(region)
+        if state in ("opt-in-not-required", "opted-in"):
+            out.append(_ok(label, f"{region} is enabled"))
+        else:
+            out.append(
+                Finding(
+                    label,
+                    "problem",
+                    f"{region} is {state or 'unknown'} for this account",
+                    f"enable {region} (Account settings > AWS Regions), or choose another",
+                )
+            )
+    return out
+
+
+def check_certificate(clients: ClientFactory, s: StackSettings) -> list[Finding]:
+    arn, host = s.ingress.certificate_arn, s.ingress.host
+    if not s.ingress.enabled or not arn:
+        return [_ok("certificate", "the stack serves no HTTPS (no certificate needed)")]
+    try:
+        cert = call("read the certificate", clients("acm", s.region).describe_certificate, CertificateArn=arn)[
+            "Certificate"
+        ]
+    except botocore.exceptions.ClientError as exc:
+        if missing(exc):
+            return [Finding("certificate", "problem", f"{arn} does not exist in {s.region}",
+                            f"request a certificate for {host or 'the host'} in ACM ({s.region}) and set groundwork:ingress.certificateArn")]  # fmt: skip
+        raise
+    out = []
+    if cert.get("Status") != "ISSUED":
+        out.append(Finding("certificate", "problem", f"{arn} is {cert.get('Status')}",
+                           "complete its DNS validation (the CNAME records ACM lists) before `pulumi up`"))  # fmt: skip
+    names = {cert.get("DomainName"), *(cert.get("SubjectAlternativeNames") or [])}
+    if host and not any(n == host or (n and n.startswith("*.") and host.split(".", 1)[-1] == n[2:]) for n in names):
+        out.append(Finding("certificate", "problem", f"{arn} covers {', '.join(sorted(n for n in names if n))}, not {host}",
+                           f"use a certificate for {host}"))  # fmt: skip
+    if not out:
+        out.append(_ok("certificate", f"{cert.get('DomainName')} issued, covers {host or 'the stack'}"))
+    return out
+
+
+def check_hosted_zone(clients: ClientFactory, s: StackSettings) -> list[Finding]:
+    host = s.ingress.host
+    if not host:
+        return [_ok("hosted zone", "no host name configured")]
+    zones = call("list hosted zones", clients("route53", s.region).list_hosted_zones)["HostedZones"]
+    labels = host.split(".")
+    for i in range(len(labels) - 1):
+        name = ".".join(labels[i:]) + "."
+        for z in zones:
+            if z["Name"] == name and not z.get("Config", {}).get("PrivateZone"):
+                return [_ok("hosted zone", f"{name} ({z['Id'].rsplit('/', 1)[-1]}) serves {host}")]
+    return [Finding("hosted zone", "warning", f"no public hosted zone in this account serves {host}",
+                    f"create the zone (or delegate {host}) so the ALB's alias record can be added after `pulumi up`")]  # fmt: skip
+
+
+def check_github_oidc(clients: ClientFactory, s: StackSettings) -> list[Finding]:
+    repo = s.delivery.github_repository
+    if not repo:
+        return [_ok("GitHub OIDC", "no CI repository configured (groundwork:delivery.githubRepository)")]
+    providers = call("list OIDC providers", clients("iam", s.region).list_open_id_connect_providers)[
+        "OpenIDConnectProviderList"
+    ]
+    if any(p["Arn"].endswith(f"oidc-provider/{GITHUB_OIDC}") for p in providers):
+        return [_ok("GitHub OIDC", f"{GITHUB_OIDC} is trusted; {repo} can assume the deploy role")]
+    return [Finding("GitHub OIDC", "problem", f"the account has no OIDC provider for {GITHUB_OIDC}",
+                    "create it once per account: see docs/delivery.md (bootstrap)")]  # fmt: skip
+
+
+def _nat_gateways(s: StackSettings) -> int:
+    return 1 if s.network.nat_mode == "single" else s.network.az_count
+
+
+def check_quotas(clients: ClientFactory, s: StackSettings) -> list[Finding]:
+    out = []
+    ec2 = clients("ec2", s.region)
+    in_use = {
+        ("ec2", "L-0263D0A3"): len(call("list addresses", ec2.describe_addresses).get("Addresses", [])),
+        ("vpc", "L-F678F1CE"): len(call("list VPCs", ec2.describe_vpcs).get("Vpcs", [])),
+    }
+    needed = {("ec2", "L-0263D0A3"): _nat_gateways(s), ("vpc", "L-F678F1CE"): 1}
+    sq = clients("service-quotas", s.region)
+    for (service, code), label in QUOTAS.items():
+        try:
+            quota = call("read a service quota", sq.get_service_quota, ServiceCode=service, QuotaCode=code)["Quota"][
+                "Value"
+            ]
+        except botocore.exceptions.ClientError as exc:
+            if not missing(exc) and exc.response["Error"]["Code"] != "NoSuchResourceException":
+                raise
+            quota = call("read a default quota", sq.get_aws_default_service_quota, ServiceCode=service, QuotaCode=code)[
+                "Quota"
+            ]["Value"]
+        free = quota - in_use[(service, code)]
+        if free < needed[(service, code)]:
+            out.append(Finding(f"quota: {label}", "problem",
+                               f"{in_use[(service, code)]:g} of {quota:g} used, the stack needs {needed[(service, code)]}",
+                               f"request an increase of {code} in Service Quotas ({s.region})"))  # fmt: skip
+        else:
+            out.append(_ok(f"quota: {label}", f"{free:g} free of {quota:g}, the stack needs {needed[(service, code)]}"))
+    return out
+
+
+def backend_url(project: dict[str, Any], account: str | None, region: str) -> str:
+    """The state backend: PULUMI_BACKEND_URL, Pulumi.yaml's backend.url, else the documented convention."""
+    url = os.environ.get("PULUMI_BACKEND_URL") or (project.get("backend") or {}).get("url")
+    return str(url or f"s3://groundwork-state-{account or 'ACCOUNT'}?region={region}")
+
+
+def check_backend(clients: ClientFactory, s: StackSettings, url: str, stack_file: dict[str, Any]) -> list[Finding]:
+    out = []
+    parsed = urlparse(url)
+    if parsed.scheme != "s3":
+        out.append(_ok("state backend", f"{url} (not S3: not checked)"))
+    else:
+        region = (parse_qs(parsed.query).get("region") or [s.region])[0]
+        try:
+            call("reach the state bucket", clients("s3", region).head_bucket, Bucket=parsed.netloc)
+            out.append(_ok("state backend", f"s3://{parsed.netloc} is reachable"))
+        except botocore.exceptions.ClientError as exc:
+            if not missing(exc):
+                raise
+            out.append(Finding("state backend", "problem", f"bucket {parsed.netloc} does not exist",
+                               "create it as README.md 'State backend and secrets provider' shows, or set PULUMI_BACKEND_URL"))  # fmt: skip
+    provider = stack_file.get("secretsprovider") or f"awskms://alias/groundwork-state-{s.environment}?region={s.region}"
+    m = re.match(r"^awskms://([^?]+)(?:\?region=([a-z0-9-]+))?", str(provider))
+    if not m:
+        out.append(_ok("secrets provider", f"{provider} (not awskms: not checked)"))
+        return out
+    key, region = m.group(1), m.group(2) or s.region
+    try:
+        meta = call("read the secrets provider key", clients("kms", region).describe_key, KeyId=key)["KeyMetadata"]
+        state = meta.get("KeyState", "Enabled")
+        if state == "Enabled":
+            out.append(_ok("secrets provider", f"{key} is enabled"))
+        else:
+            out.append(Finding("secrets provider", "problem", f"{key} is {state}", "enable the key or use another"))
+    except botocore.exceptions.ClientError as exc:
+        if not missing(exc):
+            raise
+        out.append(Finding("secrets provider", "problem", f"KMS key {key} not found in {region}",
+                           f"create it: aws kms create-alias --alias-name {key.removeprefix('alias/') if key.startswith('alias/') else key} ..."))  # fmt: skip
+    return out
+
+
+def doctor(
+    clients: ClientFactory,
+    s: StackSettings,
+    *,
+    project: dict[str, Any] | None = None,
+    stack_file: dict[str, Any] | None = None,
+) -> list[Finding]:
+    findings, account = check_identity(clients, s)
+    findings += check_regions(clients, s)
+    findings += check_certificate(clients, s)
+    findings += check_hosted_zone(clients, s)
+    findings += check_github_oidc(clients, s)
+    findings += check_quotas(clients, s)
+    findings += check_backend(clients, s, backend_url(project or {}, account, s.region), stack_file or {})
+    return findings
+
+
+def read_yaml(path: Any) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(open(path).read())  # noqa: SIM115
+    except OSError:
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -1,0 +1,1 @@
+"""Disaster recovery tooling (DR-05, DR-06): status, DR stack generation, drills, preflight."""

@@ -1,0 +1,469 @@
+"""Disaster recovery tooling against moto (and botocore Stubber where moto lacks an API: RDS
+automated-backup replication, AWS Backup recovery points, ElastiCache node snapshots, service
+quotas). The scenario: prod in eu-west-1 copies to eu-central-1, then eu-west-1 is lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.exceptions
+import pytest
+from botocore.stub import Stubber
+from moto import mock_aws
+from typer.testing import CliRunner
+
+from groundwork.cli import app
+from groundwork.doctor import doctor
+from groundwork.dr import aws as dr_aws
+from groundwork.dr.aws import OperatorError
+from groundwork.dr.drill import command_check, drill
+from groundwork.dr.names import expected
+from groundwork.dr.plan import choose, write_stack_file
+from groundwork.dr.status import status
+from groundwork.plan import load_stack_config, run_program
+from groundwork.settings import load_settings
+from tests.conftest import ROOT, stack_config
+
+ACCOUNT = "333333333333"
+PRIMARY, DR = "eu-west-1", "eu-central-1"
+DB = "groundwork-prod-db"
+PITR_ARN = f"arn:aws:rds:{DR}:{ACCOUNT}:auto-backup:ab-6c3wvpm4e3sm6cbdwsbhkpwv6a"
+runner = CliRunner()
+
+
+def settings(stack: str = "prod", **overrides: Any) -> Any:
+    cfg = stack_config(stack, **overrides)
+    return load_settings(cfg.config, project="groundwork", stack=stack, today=dt.date(2026, 11, 21))
+
+
+class Routed:
+    """A client whose listed APIs go to a stubbed client (moto lacks them); the rest to moto."""
+
+    def __init__(self, real: Any, stubbed: Any, apis: set[str]) -> None:
+        self._real, self._stubbed, self._apis = real, stubbed, apis
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stubbed if name in self._apis else self._real, name)
+
+
+class World:
+    """moto clients plus stubs, as the tooling's client factory."""
+
+    def __init__(self) -> None:
+        self.stubs: dict[tuple[str, str], Stubber] = {}
+        self.routes: dict[tuple[str, str], Routed] = {}
+        self.down: set[str] = set()
+
+    def stub(self, service: str, region: str, apis: set[str]) -> Stubber:
+        stubbed = boto3.client(service, region_name=region)
+        stubber = Stubber(stubbed)
+        stubber.activate()
+        self.stubs[(service, region)] = stubber
+        self.routes[(service, region)] = Routed(boto3.client(service, region_name=region), stubbed, apis)
+        return stubber
+
+    def __call__(self, service: str, region: str) -> Any:
+        if region in self.down:
+            return Down(region)
+        return self.routes.get((service, region)) or boto3.client(service, region_name=region)
+
+
+class Down:
+    """Every call to a lost region fails the way an unreachable endpoint does."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def __getattr__(self, name: str) -> Any:
+        def fail(**_: Any) -> Any:
+            raise botocore.exceptions.EndpointConnectionError(
+                endpoint_url=f"https://{name}.{self.region}.amazonaws.com"
+            )
+
+        return fail
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
+    for k, v in {
+        "MOTO_ACCOUNT_ID": ACCOUNT,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": PRIMARY,
+    }.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield World()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def build_prod(world: World, *, lose_primary: bool = True) -> dict[str, Any]:
+    """prod's copies in the DR region: a snapshot copy of the database and the replica bucket
+    with backups in it; then (by default) the primary region's database and bucket are lost."""
+    r = expected(settings(), ACCOUNT)
+    rds_p, rds_d = boto3.client("rds", region_name=PRIMARY), boto3.client("rds", region_name=DR)
+    rds_p.create_db_instance(DBInstanceIdentifier=DB, DBInstanceClass="db.t4g.medium", Engine="postgres",
+                             MasterUsername="groundwork_admin", MasterUserPassword="not-used-here", AllocatedStorage=20)  # fmt: skip
+    snap = rds_p.create_db_snapshot(DBInstanceIdentifier=DB, DBSnapshotIdentifier="prod-nightly")["DBSnapshot"]
+    copy = rds_d.copy_db_snapshot(SourceDBSnapshotIdentifier=snap["DBSnapshotArn"], TargetDBSnapshotIdentifier="prod-nightly-copy",
+                                  SourceRegion=PRIMARY)["DBSnapshot"]  # fmt: skip
+    s3p, s3d = boto3.client("s3", region_name=PRIMARY), boto3.client("s3", region_name=DR)
+    s3p.create_bucket(Bucket=r.backup_bucket, CreateBucketConfiguration={"LocationConstraint": PRIMARY})
+    s3d.create_bucket(Bucket=r.replica_bucket, CreateBucketConfiguration={"LocationConstraint": DR})
+    for client, bucket in ((s3p, r.backup_bucket), (s3d, r.replica_bucket)):
+        client.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    s3p.put_bucket_replication(
+        Bucket=r.backup_bucket,
+        ReplicationConfiguration={
+            "Role": f"arn:aws:iam::{ACCOUNT}:role/groundwork-prod-backups-replication",
+            "Rules": [{"ID": "all", "Status": "Enabled", "Priority": 1, "Filter": {}, "DeleteMarkerReplication": {"Status": "Disabled"},
+                       "Destination": {"Bucket": f"arn:aws:s3:::{r.replica_bucket}"}}],
+        },
+    )  # fmt: skip
+    s3d.put_object(Bucket=r.replica_bucket, Key="daily/orders.dump", Body=b"pg_dump")
+    if lose_primary:
+        rds_p.delete_db_instance(DBInstanceIdentifier=DB, SkipFinalSnapshot=True)
+        rds_p.delete_db_snapshot(DBSnapshotIdentifier="prod-nightly")
+        world.down.add(PRIMARY)
+    return {"resources": r, "copy": copy}
+
+
+def stub_dr_copies(
+    world: World, *, latest: dt.datetime | None, vault_points: list[dict[str, Any]] | None = None
+) -> None:
+    """The DR region's replicated automated backups (PITR) and AWS Backup copies (moto lacks both)."""
+    rds = world.stub("rds", DR, {"describe_db_instance_automated_backups"})
+    backups = []
+    if latest is not None:
+        backups = [{"DBInstanceAutomatedBackupsArn": PITR_ARN, "DBInstanceIdentifier": DB, "Region": PRIMARY, "Status": "replicating",
+                    "RestoreWindow": {"EarliestTime": latest - dt.timedelta(days=30), "LatestTime": latest}}]  # fmt: skip
+    for _ in range(4):  # status, plan and drill each ask
+        rds.add_response(
+            "describe_db_instance_automated_backups",
+            {"DBInstanceAutomatedBackups": backups},
+            {"DBInstanceIdentifier": DB},
+        )
+    backup = world.stub("backup", DR, {"list_recovery_points_by_backup_vault"})
+    for _ in range(4):
+        backup.add_response(
+            "list_recovery_points_by_backup_vault",
+            {"RecoveryPoints": vault_points or []},
+            {"BackupVaultName": "groundwork-prod-vault-dr"},
+        )
+    cache = world.stub("elasticache", DR, {"describe_snapshots"})
+    for _ in range(4):
+        cache.add_response("describe_snapshots", {"Snapshots": []}, {"ReplicationGroupId": "groundwork-prod-cache"})
+
+
+# --------------------------------------------------------------------------------------------- names
+
+
+def test_derived_names_are_the_ones_the_program_creates(prod) -> None:  # type: ignore[no-untyped-def]
+    r = expected(settings(), ACCOUNT)
+    by_type = {t: {x.props.get("name") or x.props.get("identifier") or x.props.get("replicationGroupId") for x in prod.of_type(t)}
+               for t in ("aws:rds/instance:Instance", "aws:elasticache/replicationGroup:ReplicationGroup", "aws:backup/vault:Vault")}  # fmt: skip
+    assert by_type["aws:rds/instance:Instance"] == {r.database}
+    assert by_type["aws:elasticache/replicationGroup:ReplicationGroup"] == {r.cache}
+    assert by_type["aws:backup/vault:Vault"] == {r.vault, r.dr_vault}
+    buckets = {b.outputs["bucket"] for b in prod.of_type("aws:s3/bucket:Bucket")}
+    assert {r.backup_bucket, r.replica_bucket} <= buckets
+    assert (
+        r.backup_bucket == f"groundwork-prod-backups-{ACCOUNT}"
+        and r.replica_bucket == f"groundwork-prod-backups-dr-{ACCOUNT}"
+    )
+
+
+# --------------------------------------------------------------------------------------------- status
+
+
+def test_status_passes_on_the_dr_copies_alone_after_the_primary_is_lost(aws: World) -> None:
+    built = build_prod(aws)
+    stub_dr_copies(aws, latest=now())  # replication lags minutes behind; the snapshot copy is older
+    st = status(aws, "prod", built["resources"], rpo_minutes=60, now=now() + dt.timedelta(minutes=7))
+    assert st.ok, st.render()
+    rows = {(p.region, p.kind): p for p in st.points}
+    assert rows[(PRIMARY, "unreachable")].detail.startswith("Could not connect")
+    pitr = rows[(DR, "replicated automated backups (PITR)")]
+    assert pitr.ok is True and pitr.critical and pitr.ref == PITR_ARN
+    snapshot = rows[(DR, "snapshot")]
+    assert snapshot.ref == built["copy"]["DBSnapshotArn"] and snapshot.ok is None  # older kind: informational
+    assert rows[(DR, "replica bucket (newest object)")].ok is True
+    print("\n".join(st.render()))  # the closing note quotes this report
+
+
+def test_status_fails_when_the_dr_copies_are_older_than_the_rpo(aws: World) -> None:
+    built = build_prod(aws)
+    stub_dr_copies(aws, latest=None)
+    late = now() + dt.timedelta(hours=3)  # three hours after the only copy was taken
+    st = status(aws, "prod", built["resources"], rpo_minutes=60, now=late)
+    assert not st.ok
+    [db] = [p for p in st.points if p.critical and p.resource == DB]
+    assert db.ok is False and db.kind == "snapshot"
+    assert "verdict: FAIL" in st.render()[-1]
+
+
+def test_status_reports_nothing_restorable(aws: World) -> None:
+    r = expected(settings(), ACCOUNT)
+    stub_dr_copies(aws, latest=None)
+    aws.down.add(PRIMARY)
+    st = status(aws, "prod", r, rpo_minutes=60, replicate_bucket=False)
+    assert not st.ok and st.problems == [f"{DB}: nothing restorable in {DR}"]
+
+
+def test_status_cli_exit_codes(aws: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    build_prod(aws)
+    stub_dr_copies(aws, latest=now() - dt.timedelta(minutes=3))
+    monkeypatch.setattr(dr_aws, "boto3_clients", lambda profile=None: aws)
+    out = tmp_path / "status.json"
+    result = runner.invoke(app, ["dr", "status", "--stack", "prod", "-C", str(ROOT), "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "verdict: PASS" in result.stdout and json.loads(out.read_text())["ok"] is True
+
+
+# --------------------------------------------------------------------------------------------- plan
+
+
+def import_certificate(region: str, domain: str) -> str:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, domain)])
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(dt.datetime(2026, 1, 1))
+        .not_valid_after(dt.datetime(2027, 12, 31))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(domain)]), critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    acm = boto3.client("acm", region_name=region)
+    return acm.import_certificate(
+        Certificate=cert.public_bytes(serialization.Encoding.PEM),
+        PrivateKey=key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()),
+    )["CertificateArn"]  # fmt: skip
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's stack files (the DR stack file is written next to them)."""
+    for f in ("Pulumi.yaml", "Pulumi.prod.yaml"):
+        shutil.copy(ROOT / f, tmp_path / f)
+    return tmp_path
+
+
+def test_plan_chooses_point_in_time_and_writes_the_dr_stack(aws: World, project: Path) -> None:
+    built = build_prod(aws)
+    latest = now() - dt.timedelta(minutes=4)
+    stub_dr_copies(aws, latest=latest)
+    cert = import_certificate(DR, "api.example.com")
+    at = latest - dt.timedelta(hours=2)
+    plan = choose(aws, settings(), built["resources"], DR, at)
+    assert (plan.database.kind, plan.database.ref, plan.database.at) == ("point-in-time", PITR_ARN, at)
+    assert plan.bucket is not None and plan.bucket.ref == f"groundwork-prod-backups-dr-{ACCOUNT}"
+    assert plan.certificate_arn == cert and plan.cache is None
+    path = write_stack_file(project, plan, settings(), today=dt.date(2026, 11, 21))
+    text = path.read_text()
+    assert path.name == "Pulumi.prod-dr.yaml"
+    assert text.startswith("# Generated by `groundwork dr plan` on 2026-11-21 from Pulumi.prod.yaml")
+    assert "# prod: every control on." in text and "# no interface endpoints" in text  # comments kept
+    source_keys = [line.split(":", 2)[0] + ":" + line.split(":", 2)[1] for line in (ROOT / "Pulumi.prod.yaml").read_text().splitlines()
+                   if line.startswith("  groundwork:") or line.startswith("  aws:")]  # fmt: skip
+    dr_keys = [line.split(":", 2)[0] + ":" + line.split(":", 2)[1] for line in text.splitlines()
+               if line.startswith("  groundwork:") or line.startswith("  aws:")]  # fmt: skip
+    assert [k for k in dr_keys if k in source_keys] == source_keys  # order kept
+    config = load_stack_config(project, "prod-dr").config
+    assert config["aws:region"] == DR and config["groundwork:drRegion"] == PRIMARY
+    restore = json.loads(config["groundwork:database"])["restore"]
+    assert restore == {
+        "pointInTime": {
+            "sourceDbInstanceAutomatedBackupsArn": PITR_ARN,
+            "restoreTime": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    }
+    exemptions = {e["control"]: e for e in json.loads(config["groundwork:exemptions"])}
+    assert exemptions["DR-03"]["expires"] == "2026-12-21" and "while eu-west-1 is lost" in exemptions["DR-03"]["reason"]
+
+
+def test_the_dr_stack_plans_offline_with_the_chosen_restore_inputs(aws: World, project: Path) -> None:
+    built = build_prod(aws)
+    stub_dr_copies(aws, latest=None)  # no PITR: the snapshot copy is chosen
+    import_certificate(DR, "*.example.com")
+    plan = choose(aws, settings(), built["resources"], DR, None)
+    assert plan.database.kind == "snapshot" and plan.database.ref == built["copy"]["DBSnapshotArn"]
+    write_stack_file(project, plan, settings(), today=dt.date(2026, 11, 21))
+    for f in ("__main__.py", "components", "groundwork", "policies", "dashboards", "cost"):
+        (project / f).symlink_to(ROOT / f)
+    g = run_program(load_stack_config(project, "prod-dr"))
+    [db] = g.of_type("aws:rds/instance:Instance")
+    assert db.props["snapshotIdentifier"] == built["copy"]["DBSnapshotArn"] and "restoreToPointInTime" not in db.props
+    assert set(db.options["ignoreChanges"]) >= {"snapshotIdentifier", "restoreToPointInTime"}
+    assert db.props["identifier"] == "groundwork-prod-dr-db"  # no collision with the source stack
+    regions = {p.props["region"] for p in g.of_type("pulumi:providers:aws")}
+    assert regions == {DR, PRIMARY}
+    used = {g.by_urn[r.provider_urn].props["region"] for r in g.resources if r.custom and r.type.startswith("aws:")}
+    assert used == {DR}  # nothing is created in the lost region
+    purposes = {b.props["tags"].get("Purpose") for b in g.of_type("aws:s3/bucket:Bucket")}
+    assert "backups" not in purposes  # the replica bucket is adopted instead
+    assert g.outputs["backupBucket"] == f"groundwork-prod-backups-dr-{ACCOUNT}"
+    job_env = {
+        e["name"]: e["value"]
+        for e in g.one("kubernetes:batch/v1:Job").props["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert job_env["BOOTSTRAP_MODE"] == "restore"  # the restored roles take the new credentials
+
+
+def test_plan_errors_are_one_line_with_the_fix(aws: World, project: Path) -> None:
+    r = expected(settings(), ACCOUNT)
+    stub_dr_copies(aws, latest=None)
+    with pytest.raises(OperatorError, match=r"nothing of groundwork-prod-db is restorable in eu-central-1 at all"):
+        choose(aws, settings(), r, DR, None)
+    with pytest.raises(OperatorError, match=r"is the stack's own region"):
+        choose(aws, settings(), r, PRIMARY, None)
+    build_prod(aws, lose_primary=False)
+    with pytest.raises(OperatorError, match=r"no issued ACM certificate for api.example.com in eu-central-1"):
+        choose(aws, settings(), r, DR, None)
+
+
+def test_plan_cli(aws: World, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_prod(aws)
+    stub_dr_copies(aws, latest=now())
+    import_certificate(DR, "api.example.com")
+    monkeypatch.setattr(dr_aws, "boto3_clients", lambda profile=None: aws)
+    result = runner.invoke(app, ["dr", "plan", "--stack", "prod", "--to-region", DR, "-C", str(project)])
+    assert result.exit_code == 0, result.output
+    assert "database: point-in-time" in result.stdout and (project / "Pulumi.prod-dr.yaml").exists()
+    bad = runner.invoke(
+        app, ["dr", "plan", "--stack", "prod", "--to-region", DR, "--at", "yesterday", "-C", str(project)]
+    )
+    assert bad.exit_code == 2 and "not an ISO 8601 time" in bad.stderr
+
+
+# --------------------------------------------------------------------------------------------- drill
+
+
+def test_drill_restores_times_checks_and_deletes(aws: World) -> None:
+    built = build_prod(aws)
+    stub_dr_copies(aws, latest=now())
+    seen: list[tuple[str, int, str]] = []
+
+    def check(host: str, port: int, instance: str) -> tuple[bool, str]:
+        seen.append((host, port, instance))
+        return True, "orders: 1204 rows"
+
+    report = drill(aws, "prod", built["resources"], instance_class="db.t4g.medium", rpo_minutes=60, rto_minutes=30,
+                   check=check, wait_delay=1)  # fmt: skip
+    assert report.ok, report.render()
+    assert report.snapshot == "prod-nightly-copy" and report.deleted
+    [(host, port, instance)] = seen
+    assert host.startswith(instance) and port == 5432 and instance.startswith("groundwork-prod-db-drill-")
+    with pytest.raises(botocore.exceptions.ClientError, match="not found"):
+        boto3.client("rds", region_name=DR).describe_db_instances(DBInstanceIdentifier=instance)
+    print("\n".join(report.render()))  # the closing note quotes this report
+    assert report.to_json()["restoreSeconds"] is not None
+
+
+def test_a_failing_check_fails_the_drill_but_still_cleans_up(aws: World) -> None:
+    built = build_prod(aws)
+    stub_dr_copies(aws, latest=now())
+    report = drill(aws, "prod", built["resources"], instance_class="db.t4g.medium", rpo_minutes=60, rto_minutes=30,
+                   check=command_check('test "$DRILL_PORT" = 5433 || { echo "wrong port $DRILL_PORT"; exit 3; }'), wait_delay=1)  # fmt: skip
+    assert not report.ok and report.deleted and report.check == (False, "wrong port 5432")
+
+
+def test_drill_cli(aws: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_prod(aws)
+    stub_dr_copies(aws, latest=now())
+    monkeypatch.setattr(dr_aws, "boto3_clients", lambda profile=None: aws)
+    result = runner.invoke(app, ["dr", "drill", "--stack", "prod", "-C", str(ROOT), "--check", 'test -n "$DRILL_HOST"'])
+    assert result.exit_code == 0, result.output
+    assert "verdict: PASS" in result.stdout and "deleted" in result.stdout
+
+
+# --------------------------------------------------------------------------------------------- doctor
+
+
+def quota_stubs(world: World, eips: float = 5.0) -> None:
+    sq = world.stub("service-quotas", PRIMARY, {"get_service_quota"})
+    sq.add_response(
+        "get_service_quota",
+        {"Quota": {"QuotaCode": "L-0263D0A3", "Value": eips}},
+        {"ServiceCode": "ec2", "QuotaCode": "L-0263D0A3"},
+    )
+    sq.add_response(
+        "get_service_quota",
+        {"Quota": {"QuotaCode": "L-F678F1CE", "Value": 5.0}},
+        {"ServiceCode": "vpc", "QuotaCode": "L-F678F1CE"},
+    )
+
+
+def test_doctor_finds_what_blocks_a_first_up(aws: World) -> None:
+    quota_stubs(aws, eips=2.0)  # three NAT gateways need three addresses
+    s = settings(delivery={"githubRepository": "example-org/groundwork"})
+    findings = {f.check: f for f in doctor(aws, s)}
+    assert findings["credentials"].level == "ok"  # moto's account is the stack's
+    assert findings["region"].level == "ok" and findings["DR region"].level == "ok"
+    assert findings["certificate"].level == "problem" and "does not exist" in findings["certificate"].detail
+    assert findings["hosted zone"].level == "warning"
+    assert findings["GitHub OIDC"].level == "problem" and findings["GitHub OIDC"].fix
+    assert findings["quota: Elastic IP addresses (one per NAT gateway)"].level == "problem"
+    assert (
+        findings["state backend"].level == "problem"
+        and "groundwork-state-333333333333" in findings["state backend"].detail
+    )
+    assert findings["secrets provider"].level == "problem"
+    assert all(f.fix for f in findings.values() if f.level != "ok")
+
+
+def test_doctor_passes_when_everything_is_in_place(aws: World) -> None:
+    quota_stubs(aws)
+    cert = import_certificate(PRIMARY, "api.example.com")
+    boto3.client("route53").create_hosted_zone(Name="example.com", CallerReference="gw")
+    boto3.client("iam").create_open_id_connect_provider(Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["6938fd4d98bab03faadb97b34396831e3780aea1"])  # fmt: skip
+    boto3.client("s3", region_name=PRIMARY).create_bucket(Bucket=f"groundwork-state-{ACCOUNT}", CreateBucketConfiguration={"LocationConstraint": PRIMARY})  # fmt: skip
+    kms = boto3.client("kms", region_name=PRIMARY)
+    kms.create_alias(AliasName="alias/groundwork-state-prod", TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
+    ingress = {**json.loads(stack_config("prod").config["groundwork:ingress"]), "certificateArn": cert}
+    s = settings(ingress=ingress, delivery={"githubRepository": "example-org/groundwork"})
+    findings = doctor(aws, s)
+    assert [f for f in findings if f.level != "ok"] == [], findings
+
+
+def test_doctor_cli_account_mismatch_and_no_credentials(aws: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    quota_stubs(aws)
+    monkeypatch.setattr(dr_aws, "boto3_clients", lambda profile=None: aws)
+    result = runner.invoke(app, ["doctor", "--stack", "dev", "-C", str(ROOT)])  # dev is account 111111111111
+    assert (
+        result.exit_code == 1 and "belong to account 333333333333, the stack deploys to 111111111111" in result.stdout
+    )
+
+    def no_credentials(service: str, region: str) -> Any:
+        client = boto3.client(service, region_name=region)
+        stub = Stubber(client)
+        stub.add_client_error("get_caller_identity", service_error_code="ExpiredToken", http_status_code=403)
+        stub.activate()
+        return client
+
+    monkeypatch.setattr(dr_aws, "boto3_clients", lambda profile=None: no_credentials)
+    result = runner.invoke(app, ["doctor", "--stack", "prod", "-C", str(ROOT)])
+    assert result.exit_code == 2
+    assert "AWS refused to identify the caller (ExpiredToken)" in result.stderr and "Traceback" not in result.output
+
+
+def test_no_credentials_is_one_clear_line() -> None:
+    def raises(**_: Any) -> Any:
+        raise botocore.exceptions.NoCredentialsError()
+
+    with pytest.raises(OperatorError, match=r"^no AWS credentials to read the database: export AWS_PROFILE"):
+        dr_aws.call("read the database", raises)
