@@ -74,11 +74,14 @@ class Status:
 
     def render(self) -> list[str]:
         lines = [f"DR status of {self.stack} at {self.now:%Y-%m-%d %H:%M} UTC (RPO {human(self.rpo)})"]
+        wr = max([len(p.resource) for p in self.points] + [8])
+        wk = max([len(p.kind) for p in self.points] + [4])
         for p in self.points:
             mark = {True: "ok  ", False: "FAIL", None: "    "}[p.ok]
+            when = p.latest.strftime("%Y-%m-%d %H:%M") if p.latest else "-"
             lines.append(
-                f"  {mark} {p.resource:<22} {p.kind:<34} {p.region:<13} "
-                f"{(p.latest.strftime('%Y-%m-%d %H:%M') if p.latest else '-'):<17} {human(age(self.now, p.latest)):>9}  {p.detail}"
+                f"  {mark} {p.resource:<{wr}} {p.kind:<{wk}} {p.region:<14} {when:<16} "
+                f"{human(age(self.now, p.latest)):>9}  {p.detail}"
             )
         lines += [f"  FAIL {x}" for x in self.problems]
         lines.append(f"verdict: {'PASS' if self.ok else 'FAIL'}")
