@@ -85,6 +85,8 @@ cluster = Cluster(
         tags=settings.base_tags,
         backup_tag=naming.prefix,
         protect=settings.protect,
+        ci_viewer_role_arns=settings.ci_roles("preview"),
+        ci_reader_role_arns=settings.ci_roles("drift"),
     ),
     opts=primary,
 )

@@ -41,6 +41,7 @@ from groundwork.settings.model import ClusterSettings, NodeGroupSettings
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+ADMIN_VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
 BEFORE_COMPUTE = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 AFTER_COMPUTE = ("coredns", "aws-ebs-csi-driver")
 NODE_POLICIES = (
@@ -62,6 +63,12 @@ class ClusterArgs:
     tags: dict[str, str]
     backup_tag: str = ""
     protect: bool = True
+    # CI's preview role reads the cluster without Secrets (AmazonEKSViewPolicy): pull-request
+    # previews reach it, pulumi-kubernetes falls back to a client-side diff where a dry-run needs
+    # more. The drift role (protected branches only) reads everything, Helm release Secrets
+    # included, which `pulumi refresh` needs (AmazonEKSAdminViewPolicy). docs/delivery.md
+    ci_viewer_role_arns: tuple[str, ...] = ()
+    ci_reader_role_arns: tuple[str, ...] = ()
 
 
 class Cluster(pulumi.ComponentResource):
@@ -113,6 +120,8 @@ class Cluster(pulumi.ComponentResource):
         for kind, arns, policy in (
             ("admin", s.admin_role_arns, ADMIN_POLICY),
             ("viewer", s.viewer_role_arns, VIEW_POLICY),
+            ("ci-viewer", [a for a in args.ci_viewer_role_arns if a not in s.viewer_role_arns], VIEW_POLICY),
+            ("ci-reader", list(args.ci_reader_role_arns), ADMIN_VIEW_POLICY),
         ):
             for i, arn in enumerate(arns):
                 access_entries[f"{kind}-{i}"] = eks.AccessEntryArgs(

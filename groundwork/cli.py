@@ -464,6 +464,226 @@ def doctor(
         raise typer.Exit(1)
 
 
+ci_app = typer.Typer(
+    help="What the GitHub workflows run: stack discovery, per-stack CI values, PR comments, drift issues, "
+    "deploy summaries, OIDC role bootstrap, GitHub environments (docs/delivery.md).",
+    no_args_is_help=True,
+)
+app.add_typer(ci_app, name="ci")
+GithubOutput = Annotated[
+    Path | None,
+    typer.Option("--github-output", help="Append name=value lines here (default: $GITHUB_OUTPUT when set)."),
+]
+
+
+def _emit(values: dict[str, str], github_output: Path | None) -> None:
+    import os
+
+    target = github_output or (Path(os.environ["GITHUB_OUTPUT"]) if os.environ.get("GITHUB_OUTPUT") else None)
+    lines = [f"{k}={v}" for k, v in values.items()]
+    if any("\n" in v for v in values.values()):
+        raise fail("a value spans lines; refusing to write it as a step output")
+    if target:
+        with target.open("a") as fh:
+            fh.write("".join(f"{line}\n" for line in lines))
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
+
+
+def _stack_names(project_dir: Path) -> list[str]:
+    order = {"dev": 0, "staging": 1, "prod": 2}
+    names = [p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")]
+    return sorted(names, key=lambda n: (order.get(n, 3), n))
+
+
+@ci_app.command("stacks")
+def ci_stacks(
+    drift: Annotated[bool, typer.Option("--drift", help="Only stacks with delivery.driftDetection on.")] = False,
+    github_output: GithubOutput = None,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """The stacks of the project (every Pulumi.<stack>.yaml) as a JSON list: a workflow matrix."""
+    import json
+
+    names = [n for n in _stack_names(project_dir) if not n.endswith("-dr")]  # DR stacks are run by hand
+    if drift:
+        names = [n for n in names if _stack_settings(project_dir, n).delivery.drift_detection]
+    _emit({"stacks": json.dumps(names)}, github_output)
+
+
+@ci_app.command("stack-env")
+def ci_stack_env(stack: Stack, github_output: GithubOutput = None, project_dir: ProjectDir = Path(".")) -> None:
+    """The values a job needs for STACK: region, deploy/preview role, backend, secrets provider, approval."""
+    from groundwork.delivery.stack import DeliveryError, stack_env
+
+    try:
+        _emit(stack_env(_stack_settings(project_dir, stack)), github_output)
+    except DeliveryError as exc:
+        raise fail(f"Pulumi.{stack}.yaml: {exc}") from None
+
+
+@ci_app.command("comment")
+def ci_comment(
+    repo: Annotated[str, typer.Option("--repo", help="owner/name.")],
+    pr: Annotated[int, typer.Option("--pr", help="Pull request number.", min=1)],
+    file: Annotated[Path, typer.Option("--file", help="Markdown body.", exists=True, dir_okay=False)],
+    tag: Annotated[str, typer.Option("--tag", help="Hidden marker of the comment to update.")] = "",
+    head_sha: Annotated[
+        str | None, typer.Option("--head-sha", help="Skip when the pull request's head is no longer this commit.")
+    ] = None,
+) -> None:
+    """Create or update the one comment carrying --tag (default: the cost comment's) on a pull request."""
+    from groundwork.delivery.github import GitHub, GitHubError, marker, upsert_comment
+
+    try:
+        console.print(
+            upsert_comment(GitHub.from_env(), repo, pr, file.read_text(), tag or marker("cost"), head_sha=head_sha)
+        )
+    except GitHubError as exc:
+        raise fail(str(exc)) from None
+
+
+@ci_app.command("drift")
+def ci_drift(
+    stack: Stack,
+    refresh_json: Annotated[
+        Path, typer.Option("--refresh-json", help="Output of `pulumi refresh --preview-only --json`.", exists=True)
+    ],
+    repo: Annotated[
+        str | None, typer.Option("--repo", help="owner/name: open, update or close its drift issue.")
+    ] = None,
+    run_url: Annotated[str | None, typer.Option("--run-url", help="Link to the workflow run.")] = None,
+    summary: Annotated[
+        Path | None, typer.Option("--summary", help="Append the report here ($GITHUB_STEP_SUMMARY).")
+    ] = None,
+    fail_on_drift: Annotated[bool, typer.Option("--fail-on-drift", help="Exit 1 when the stack drifted.")] = False,
+) -> None:
+    """Report drift from a refresh preview; with --repo keep one issue per drifted stack (closed when clean)."""
+    from groundwork.delivery.drift import parse
+    from groundwork.delivery.github import GitHub, GitHubError, upsert_issue
+
+    try:
+        report = parse(stack, refresh_json.read_text())
+    except ValueError as exc:
+        raise fail(f"{refresh_json}: not the JSON of `pulumi refresh --preview-only --json` ({exc})") from None
+    body = report.markdown(run_url)
+    console.print(body, markup=False, highlight=False)
+    if summary:
+        with summary.open("a") as fh:
+            fh.write(body)
+    if repo:
+        try:
+            result = upsert_issue(GitHub.from_env(), repo, stack, report.title(), body if report.drifted else None)
+        except GitHubError as exc:
+            raise fail(str(exc)) from None
+        console.print(result)
+    if report.drifted and fail_on_drift:
+        raise typer.Exit(1)
+
+
+@ci_app.command("outputs-summary")
+def ci_outputs_summary(
+    stack: Stack,
+    outputs: Annotated[Path, typer.Option("--outputs", help="`pulumi stack output --json`.", exists=True)],
+    commit: Annotated[str | None, typer.Option("--commit", help="Deployed commit.")] = None,
+) -> None:
+    """Markdown of the stack's outputs for the job summary (secrets stay `[secret]`)."""
+    import json
+
+    from groundwork.delivery.stack import outputs_markdown
+
+    try:
+        data = json.loads(outputs.read_text() or "{}")
+    except json.JSONDecodeError as exc:
+        raise fail(f"{outputs}: not JSON ({exc})") from None
+    console.print(outputs_markdown(stack, data, commit), markup=False, highlight=False)
+
+
+@ci_app.command("bootstrap")
+def ci_bootstrap(
+    stack: Stack,
+    out_dir: Annotated[Path, typer.Option("--out", help="Write the policy documents here.", file_okay=False)] = Path(
+        ".groundwork/bootstrap"
+    ),
+    default_branch: Annotated[str, typer.Option("--default-branch")] = "main",
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Write the trust and permission documents of STACK's CI roles and print the AWS CLI commands that create them."""
+    import json
+
+    from groundwork.delivery.stack import DeliveryError, preview_policy, role, trust_policy
+
+    settings = _stack_settings(project_dir, stack)
+    try:
+        docs_ = {
+            "deploy-trust.json": trust_policy(settings, "deploy", default_branch),
+            "preview-trust.json": trust_policy(settings, "preview", default_branch),
+            "drift-trust.json": trust_policy(settings, "drift", default_branch),
+            "read-policy.json": preview_policy(settings),
+        }
+        names = {kind: role(settings, kind).rsplit("/", 1)[-1] for kind in ("deploy", "preview", "drift")}
+    except DeliveryError as exc:
+        raise fail(f"Pulumi.{stack}.yaml: {exc}") from None
+    target = out_dir / stack
+    target.mkdir(parents=True, exist_ok=True)
+    for name, doc in docs_.items():
+        (target / name).write_text(json.dumps(doc, indent=2) + "\n")
+    d = target.as_posix()
+    commands = [
+        "# once per account: trust GitHub's OIDC tokens",
+        "aws iam create-open-id-connect-provider --url https://token.actions.githubusercontent.com \\",
+        "  --client-id-list sts.amazonaws.com",
+        f"# the deploy role: only jobs in the GitHub environment {stack!r} (after approval) can assume it",
+        f"aws iam create-role --role-name {names['deploy']} --max-session-duration 7200 \\",
+        f"  --assume-role-policy-document file://{d}/deploy-trust.json",
+        f"aws iam attach-role-policy --role-name {names['deploy']} \\",
+        "  --policy-arn arn:aws:iam::aws:policy/AdministratorAccess  # or your deploy boundary, docs/delivery.md",
+    ]
+    for kind, who in (("preview", "pull requests and the default branch"), ("drift", f"the environment drift-{stack}")):
+        commands += [
+            f"# the {kind} role: {who}, read-only",
+            f"aws iam create-role --role-name {names[kind]} --assume-role-policy-document file://{d}/{kind}-trust.json",
+            f"aws iam attach-role-policy --role-name {names[kind]} --policy-arn arn:aws:iam::aws:policy/ReadOnlyAccess",
+            f"aws iam put-role-policy --role-name {names[kind]} --policy-name groundwork-read \\",
+            f"  --policy-document file://{d}/read-policy.json",
+        ]
+    for line in commands:
+        console.print(line, markup=False, highlight=False)
+
+
+@ci_app.command("environments")
+def ci_environments(
+    apply: Annotated[bool, typer.Option("--apply", help="Create/update them through the GitHub API.")] = False,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """The GitHub environments of the stacks: <stack> with required reviewers from
+    delivery.reviewers where delivery.approval is on, drift-<stack> without; both protected
+    branches only."""
+    from groundwork.delivery.github import GitHub, GitHubError, put_environment, resolve_reviewers
+
+    plans = []
+    for name in _stack_names(project_dir):
+        if name.endswith("-dr"):
+            continue
+        s = _stack_settings(project_dir, name)
+        reviewers = s.delivery.reviewers if s.delivery.approval else []
+        plans.append((name, s.delivery.github_repository, reviewers))
+        if s.delivery.drift_detection:
+            plans.append((f"drift-{name}", s.delivery.github_repository, []))
+    for name, repo, reviewers in plans:
+        console.print(f"{name}: {repo or '(no repository)'}: "
+                      f"{'approval by ' + ', '.join(reviewers) if reviewers else 'no approval'}", markup=False)  # fmt: skip
+    if not apply:
+        return
+    try:
+        gh = GitHub.from_env()
+        for name, repo, reviewers in plans:
+            if repo:
+                console.print(put_environment(gh, repo, name, resolve_reviewers(gh, repo, reviewers)), markup=False)
+    except GitHubError as exc:
+        raise fail(str(exc)) from None
+
+
 @app.command()
 def docs(
     check: Annotated[bool, typer.Option("--check", help="Fail if a generated document is stale.")] = False,

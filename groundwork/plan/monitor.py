@@ -140,6 +140,8 @@ class RecordingMonitor(mocks.MockMonitor):
             value = list(value) if not isinstance(value, str | bool | int) else value
             if value not in ("", False, []):
                 opts[name] = value
+        if len(getattr(request, "aliases", ())):  # alias specs (the SDK sends these, not aliasURNs)
+            opts["aliasSpecs"] = [json_format.MessageToDict(a) for a in request.aliases]
         if request.HasField("customTimeouts"):
             t = request.customTimeouts
             opts["customTimeouts"] = {"create": t.create, "update": t.update, "delete": t.delete}

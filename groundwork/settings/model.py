@@ -666,13 +666,70 @@ class ObservabilitySettings(Settings_):
 
 
 class DeliverySettings(Settings_):
-    """`groundwork:delivery`: how CI deploys the stack (docs/delivery.md)."""
+    """`groundwork:delivery`: how CI previews, deploys and checks the stack for drift (docs/delivery.md).
+
+    The workflows in `.github/workflows/` read these through `groundwork ci stack-env`, so adding a
+    stack file is all it takes for CI to plan, price, preview, deploy and drift-check it.
+    """
 
     github_repository: str | None = Field(
         None,
         pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
         description="GitHub repository (owner/name) whose workflows deploy this stack through OIDC.",
+        json_schema_extra=hint("owner/name, e.g. example-org/groundwork"),
     )
+    deploy_role_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        description="Role CI assumes through GitHub OIDC to run `pulumi up` "
+        "(default arn:aws:iam::<accountId>:role/groundwork-deploy-<stack>); trusts only the stack's GitHub environment.",
+        json_schema_extra=hint("an IAM role ARN, e.g. arn:aws:iam::111111111111:role/groundwork-deploy-dev"),
+    )
+    preview_role_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        description="Read-only role CI assumes for `pulumi preview` on pull requests and drift checks "
+        "(default arn:aws:iam::<accountId>:role/groundwork-preview-<stack>).",
+        json_schema_extra=hint("an IAM role ARN, e.g. arn:aws:iam::111111111111:role/groundwork-preview-dev"),
+    )
+    drift_role_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
+        description="Read-only role the scheduled drift check assumes, trusted only in the GitHub environment "
+        "drift-<stack> (protected branches), which may also read the cluster's Secrets to refresh Helm releases "
+        "(default arn:aws:iam::<accountId>:role/groundwork-drift-<stack>).",
+        json_schema_extra=hint("an IAM role ARN, e.g. arn:aws:iam::111111111111:role/groundwork-drift-dev"),
+    )
+    backend_url: str | None = Field(
+        None,
+        pattern=r"^(s3|file|https)://\S+$",
+        description="Pulumi state backend CI logs in to "
+        "(default s3://groundwork-state-<accountId>?region=<region>&awssdk=v2, see README 'State backend').",
+    )
+    approval: bool = Field(
+        True,
+        description="`pulumi up` waits for a required reviewer of the stack's GitHub environment; "
+        "required in staging and prod (GIT-05), dev deploys on merge.",
+    )
+    reviewers: list[Annotated[str, Field(pattern=r"^(user|team):[A-Za-z0-9_.-]+$")]] = Field(
+        default_factory=list,
+        description="Who approves deployments (`user:<login>` or `team:<slug>`); "
+        "`groundwork ci environments --apply` writes them to the GitHub environment.",
+        json_schema_extra=hint("entries like team:platform-leads or user:alice"),
+    )
+    drift_detection: bool = Field(
+        True,
+        description="The scheduled drift workflow runs `pulumi refresh --preview-only` on the stack and "
+        "opens an issue when the cloud differs from the state; required in staging and prod (GIT-07).",
+    )
+
+    def role(self, kind: str, account_id: str | None, stack: str) -> str | None:
+        explicit = {"deploy": self.deploy_role_arn, "preview": self.preview_role_arn, "drift": self.drift_role_arn}[
+            kind
+        ]
+        if explicit:
+            return explicit
+        return f"arn:aws:iam::{account_id}:role/groundwork-{kind}-{stack}" if account_id else None
 
 
 class CostSettings(Settings_):
@@ -857,6 +914,13 @@ class StackSettings(Settings_):
             or (self.backups.aws_backup and self.backups.copy_to_dr)
             or self.registry.replicate_to_dr
         )
+
+    def ci_roles(self, kind: str) -> tuple[str, ...]:
+        """CI's `preview` or `drift` role, when the stack is deployed from a GitHub repository
+        (docs/delivery.md); the drift role only where drift detection is on."""
+        role = self.delivery.role(kind, self.account_id, self.stack)
+        wanted = self.delivery.github_repository and (kind != "drift" or self.delivery.drift_detection)
+        return (role,) if role and wanted else ()
 
     @property
     def teams(self) -> list[str]:

@@ -24,6 +24,7 @@ from groundwork.settings.model import (
     ClusterSettings,
     CostSettings,
     DatabaseSettings,
+    DeliverySettings,
     Exemption,
     GitOpsSettings,
     IngressSettings,
@@ -63,6 +64,7 @@ class Context:
     gitops: GitOpsSettings | None = None
     observability: ObservabilitySettings | None = None
     cost: CostSettings | None = None
+    delivery: DeliverySettings | None = None
     services: list[ServiceSettings] | None = None
     exemptions: list[Exemption] = field(default_factory=list)
     protect: bool | None = None
@@ -975,6 +977,61 @@ def budget(ctx: Context) -> Iterator[Finding]:
             "the stack has no monthly budget, so no estimate can be over it (GOV-04)",
             "set groundwork:cost.monthlyBudget to the USD per month the stack may cost",
         )
+
+
+@rule
+def delivery(ctx: Context) -> Iterator[Finding]:
+    d = ctx.delivery
+    if not d:
+        return
+    if ctx.stg_plus and not d.approval:
+        yield Problem(
+            _k("delivery.approval"),
+            False,
+            "deployments to staging and prod wait for an approval",
+            "true in staging and prod",
+            "remove groundwork:delivery.approval (default true)",
+            "GIT-05",
+        )
+    if d.approval and not d.reviewers:
+        yield Problem(
+            _k("delivery.reviewers"),
+            [],
+            "a stack deployed behind approval names who approves",
+            "at least one team:<slug> or user:<login>",
+            "set groundwork:delivery.reviewers, e.g. [team:platform-leads]",
+            "GIT-05",
+        )
+    if ctx.stg_plus and not d.drift_detection:
+        yield Problem(
+            _k("delivery.driftDetection"),
+            False,
+            "staging and prod are checked for drift on a schedule",
+            "true in staging and prod",
+            "remove groundwork:delivery.driftDetection (default true)",
+            "GIT-07",
+        )
+    for key, arn in (
+        ("deployRoleArn", d.deploy_role_arn),
+        ("previewRoleArn", d.preview_role_arn),
+        ("driftRoleArn", d.drift_role_arn),
+    ):
+        if arn and ctx.account_id and arn.split(":")[4] != ctx.account_id:
+            yield Problem(
+                _k(f"delivery.{key}"),
+                arn,
+                f"the role is in account {arn.split(':')[4]}, the stack deploys to {ctx.account_id}",
+                f"a role of account {ctx.account_id}",
+                f"use the role created in account {ctx.account_id} (docs/delivery.md, bootstrap)",
+            )
+        if not arn and not ctx.account_id and d.github_repository:
+            yield Problem(
+                _k(f"delivery.{key}"),
+                MISSING_VALUE,
+                "CI cannot derive the role without groundwork:accountId",
+                "an IAM role ARN, or groundwork:accountId set",
+                f"set groundwork:accountId (the role is then groundwork-<kind>-<stack>) or groundwork:delivery.{key}",
+            )
 
 
 # ---------------------------------------------------------------------------------------------
