@@ -293,6 +293,26 @@ Outputs = Annotated[
 JsonOut = Annotated[Path | None, typer.Option("--json", help="Also write the result as JSON.")]
 
 
+def _dr_report(project_dir: Path, stack: str, outputs: Path | None, json_out: Path | None, run: Any) -> None:
+    """Run a DR check against AWS and print its report (and JSON); exit 1 when it fails, 2 on an operator error."""
+    import json
+
+    from groundwork.dr.aws import OPERATOR_FAILURES, boto3_clients
+
+    settings = _stack_settings(project_dir, stack)
+    clients = boto3_clients()
+    try:
+        report = run(clients, settings, _resources(clients, settings, outputs))
+    except OPERATOR_FAILURES as exc:
+        raise fail(str(exc)) from None
+    for line in report.render():
+        console.print(line, markup=False, highlight=False)
+    if json_out:
+        json_out.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
 @dr_app.command("status")
 def dr_status(
     stack: Stack,
@@ -301,16 +321,10 @@ def dr_status(
     project_dir: ProjectDir = Path("."),
 ) -> None:
     """Newest recovery points in the primary and DR regions against the stack's RPO; exit 1 when the RPO is not met."""
-    import json
-
-    from groundwork.dr.aws import OPERATOR_FAILURES, boto3_clients
     from groundwork.dr.status import status
 
-    settings = _stack_settings(project_dir, stack)
-    clients = boto3_clients()
-    try:
-        r = _resources(clients, settings, outputs)
-        st = status(
+    def run(clients: Any, settings: Any, r: Any) -> Any:
+        return status(
             clients,
             stack,
             r,
@@ -318,14 +332,8 @@ def dr_status(
             replicate_bucket=settings.backups.replicate_to_dr,
             aws_backup=settings.backups.aws_backup,
         )
-    except OPERATOR_FAILURES as exc:
-        raise fail(str(exc)) from None
-    for line in st.render():
-        console.print(line, markup=False, highlight=False)
-    if json_out:
-        json_out.write_text(json.dumps(st.to_json(), indent=2) + "\n")
-    if not st.ok:
-        raise typer.Exit(1)
+
+    _dr_report(project_dir, stack, outputs, json_out, run)
 
 
 @dr_app.command("plan")
@@ -398,16 +406,10 @@ def dr_drill(
     project_dir: ProjectDir = Path("."),
 ) -> None:
     """Restore the newest DR-region snapshot into a temporary instance, time it, check it, delete it."""
-    import json
-
-    from groundwork.dr.aws import OPERATOR_FAILURES, boto3_clients
     from groundwork.dr.drill import command_check, drill
 
-    settings = _stack_settings(project_dir, stack)
-    clients = boto3_clients()
-    try:
-        r = _resources(clients, settings, outputs)
-        report = drill(
+    def run(clients: Any, settings: Any, r: Any) -> Any:
+        return drill(
             clients,
             stack,
             r,
@@ -418,14 +420,8 @@ def dr_drill(
             db_subnet_group=db_subnet_group,
             security_groups=security_group,
         )
-    except OPERATOR_FAILURES as exc:
-        raise fail(str(exc)) from None
-    for line in report.render():
-        console.print(line, markup=False, highlight=False)
-    if json_out:
-        json_out.write_text(json.dumps(report.to_json(), indent=2) + "\n")
-    if not report.ok:
-        raise typer.Exit(1)
+
+    _dr_report(project_dir, stack, outputs, json_out, run)
 
 
 @app.command()

@@ -665,6 +665,16 @@ class ObservabilitySettings(Settings_):
     notifications: Notifications = Field(default_factory=Notifications, description="Alert routing.")  # type: ignore[arg-type]
 
 
+def _ci_role(kind: str, what: str) -> Any:
+    """A `delivery.<kind>RoleArn` field: an IAM role CI assumes through GitHub OIDC (docs/delivery.md)."""
+    return Field(
+        None,
+        pattern=ROLE_ARN,
+        description=f"{what} Default arn:aws:iam::<accountId>:role/groundwork-{kind}-<stack>.",
+        json_schema_extra=hint(f"an IAM role ARN, e.g. arn:aws:iam::111111111111:role/groundwork-{kind}-dev"),
+    )
+
+
 class DeliverySettings(Settings_):
     """`groundwork:delivery`: how CI previews, deploys and checks the stack for drift (docs/delivery.md).
 
@@ -678,27 +688,17 @@ class DeliverySettings(Settings_):
         description="GitHub repository (owner/name) whose workflows deploy this stack through OIDC.",
         json_schema_extra=hint("owner/name, e.g. example-org/groundwork"),
     )
-    deploy_role_arn: str | None = Field(
-        None,
-        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
-        description="Role CI assumes through GitHub OIDC to run `pulumi up` "
-        "(default arn:aws:iam::<accountId>:role/groundwork-deploy-<stack>); trusts only the stack's GitHub environment.",
-        json_schema_extra=hint("an IAM role ARN, e.g. arn:aws:iam::111111111111:role/groundwork-deploy-dev"),
+    deploy_role_arn: str | None = _ci_role(
+        "deploy",
+        "CI assumes it to run `pulumi up`; trusts only jobs in the stack's GitHub environment (after approval).",
     )
-    preview_role_arn: str | None = Field(
-        None,
-        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
-        description="Read-only role CI assumes for `pulumi preview` on pull requests and drift checks "
-        "(default arn:aws:iam::<accountId>:role/groundwork-preview-<stack>).",
-        json_schema_extra=hint("an IAM role ARN, e.g. arn:aws:iam::111111111111:role/groundwork-preview-dev"),
+    preview_role_arn: str | None = _ci_role(
+        "preview", "Read-only; CI assumes it for `pulumi preview` on pull requests and on the default branch."
     )
-    drift_role_arn: str | None = Field(
-        None,
-        pattern=r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$",
-        description="Read-only role the scheduled drift check assumes, trusted only in the GitHub environment "
-        "drift-<stack> (protected branches), which may also read the cluster's Secrets to refresh Helm releases "
-        "(default arn:aws:iam::<accountId>:role/groundwork-drift-<stack>).",
-        json_schema_extra=hint("an IAM role ARN, e.g. arn:aws:iam::111111111111:role/groundwork-drift-dev"),
+    drift_role_arn: str | None = _ci_role(
+        "drift",
+        "Read-only; the scheduled drift check assumes it in the GitHub environment drift-<stack> (protected branches), "
+        "and it may read the cluster's Secrets, which refreshing a Helm release needs.",
     )
     backend_url: str | None = Field(
         None,
