@@ -355,10 +355,17 @@ def dr_plan(
     import datetime as dt
     import json
 
+    import boto3
+
     from groundwork.dr.aws import OPERATOR_FAILURES, boto3_clients
     from groundwork.dr.plan import choose, write_stack_file
 
     settings = _stack_settings(project_dir, stack)
+    regions = set(boto3.session.Session().get_available_regions("rds"))
+    if to_region not in regions:
+        raise fail(
+            f"--to-region {to_region!r} is not an AWS region with RDS (e.g. {settings.dr_region}, the stack's DR region)"
+        )
     when = None
     if at:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -228,6 +229,22 @@ def test_status_cli_exit_codes(aws: World, monkeypatch: pytest.MonkeyPatch, tmp_
     result = runner.invoke(app, ["dr", "status", "--stack", "prod", "-C", str(ROOT), "--json", str(out)])
     assert result.exit_code == 0, result.output
     assert "verdict: PASS" in result.stdout and json.loads(out.read_text())["ok"] is True
+    aws.down.add(PRIMARY)
+    aws.down.add(DR)  # the DR region unreachable too: an operator error (exit 2), one line
+    failed = runner.invoke(app, ["dr", "status", "--stack", "prod", "-C", str(ROOT)])
+    assert failed.exit_code == 2 and "Could not connect to the endpoint URL" in failed.stderr
+    assert "Traceback" not in failed.output and len(failed.stderr.strip().splitlines()) == 1
+
+
+def test_status_cli_fails_when_the_rpo_is_missed(aws: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    aws.down.add(PRIMARY)
+    stub_dr_copies(aws, latest=now() - dt.timedelta(hours=3))  # the only copy: three hours old
+    monkeypatch.setattr(dr_aws, "boto3_clients", lambda profile=None: aws)
+    result = runner.invoke(app, ["dr", "status", "--stack", "prod", "-C", str(ROOT)])
+    assert result.exit_code == 1 and "verdict: FAIL" in result.stdout
+    assert re.search(
+        r"FAIL +groundwork-prod-db +replicated automated backups \(PITR\) +eu-central-1 .* 3\.0 h", result.stdout
+    )
 
 
 # --------------------------------------------------------------------------------------------- plan
@@ -348,6 +365,14 @@ def test_plan_cli(aws: World, project: Path, monkeypatch: pytest.MonkeyPatch) ->
         app, ["dr", "plan", "--stack", "prod", "--to-region", DR, "--at", "yesterday", "-C", str(project)]
     )
     assert bad.exit_code == 2 and "not an ISO 8601 time" in bad.stderr
+    wrong = runner.invoke(app, ["dr", "plan", "--stack", "prod", "--to-region", "eu-centrl-1", "-C", str(project)])
+    assert wrong.exit_code == 2 and "--to-region 'eu-centrl-1' is not an AWS region" in wrong.stderr
+    early = runner.invoke(
+        app, ["dr", "plan", "--stack", "prod", "--to-region", DR, "--at", "2020-01-01T00:00:00Z", "-C", str(project)]
+    )
+    assert early.exit_code == 2 and "at or before 2020-01-01 00:00 UTC" in early.stderr
+    for r in (bad, wrong, early):
+        assert "Traceback" not in r.output and len(r.stderr.strip().splitlines()) == 1
 
 
 # --------------------------------------------------------------------------------------------- drill
