@@ -468,7 +468,7 @@ def doctor(
 
 
 ci_app = typer.Typer(
-    help="What the GitHub workflows run: stack discovery, per-stack CI values, PR comments, drift issues, "
+    help="What the GitHub workflows run: stack discovery, per-stack CI values, drift issues, "
     "deploy summaries, OIDC role bootstrap, GitHub environments (docs/delivery.md).",
     no_args_is_help=True,
 )
@@ -523,27 +523,6 @@ def ci_stack_env(stack: Stack, github_output: GithubOutput = None, project_dir: 
         _emit(stack_env(_stack_settings(project_dir, stack)), github_output)
     except DeliveryError as exc:
         raise fail(f"Pulumi.{stack}.yaml: {exc}") from None
-
-
-@ci_app.command("comment")
-def ci_comment(
-    repo: Annotated[str, typer.Option("--repo", help="owner/name.")],
-    pr: Annotated[int, typer.Option("--pr", help="Pull request number.", min=1)],
-    file: Annotated[Path, typer.Option("--file", help="Markdown body.", exists=True, dir_okay=False)],
-    tag: Annotated[str, typer.Option("--tag", help="Hidden marker of the comment to update.")] = "",
-    head_sha: Annotated[
-        str | None, typer.Option("--head-sha", help="Skip when the pull request's head is no longer this commit.")
-    ] = None,
-) -> None:
-    """Create or update the one comment carrying --tag (default: the cost comment's) on a pull request."""
-    from groundwork.delivery.github import GitHub, GitHubError, marker, upsert_comment
-
-    try:
-        console.print(
-            upsert_comment(GitHub.from_env(), repo, pr, file.read_text(), tag or marker("cost"), head_sha=head_sha)
-        )
-    except GitHubError as exc:
-        raise fail(str(exc)) from None
 
 
 @ci_app.command("drift")

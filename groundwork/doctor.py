@@ -6,7 +6,6 @@ only; none creates anything. Exit 1 when a problem is found, 2 when AWS cannot b
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -15,10 +14,10 @@ from urllib.parse import parse_qs, urlparse
 import botocore.exceptions
 import yaml
 
+from groundwork.delivery.stack import GITHUB_OIDC, backend_url, secrets_provider
 from groundwork.dr.aws import ClientFactory, call, missing
 from groundwork.settings.model import StackSettings
 
-GITHUB_OIDC = "token.actions.githubusercontent.com"
 QUOTAS = {  # (service, quota code): what needs it
     ("ec2", "L-0263D0A3"): "Elastic IP addresses (one per NAT gateway)",
     ("vpc", "L-F678F1CE"): "VPCs per region",
@@ -163,12 +162,6 @@ def check_quotas(clients: ClientFactory, s: StackSettings) -> list[Finding]:
     return out
 
 
-def backend_url(project: dict[str, Any], account: str | None, region: str) -> str:
-    """The state backend: PULUMI_BACKEND_URL, Pulumi.yaml's backend.url, else the documented convention."""
-    url = os.environ.get("PULUMI_BACKEND_URL") or (project.get("backend") or {}).get("url")
-    return str(url or f"s3://groundwork-state-{account or 'ACCOUNT'}?region={region}")
-
-
 def check_backend(clients: ClientFactory, s: StackSettings, url: str, stack_file: dict[str, Any]) -> list[Finding]:
     out = []
     parsed = urlparse(url)
@@ -184,7 +177,7 @@ def check_backend(clients: ClientFactory, s: StackSettings, url: str, stack_file
                 raise
             out.append(Finding("state backend", "problem", f"bucket {parsed.netloc} does not exist",
                                "create it as README.md 'State backend and secrets provider' shows, or set PULUMI_BACKEND_URL"))  # fmt: skip
-    provider = stack_file.get("secretsprovider") or f"awskms://alias/groundwork-state-{s.environment}?region={s.region}"
+    provider = stack_file.get("secretsprovider") or secrets_provider(s)
     m = re.match(r"^awskms://([^?]+)(?:\?region=([a-z0-9-]+))?", str(provider))
     if not m:
         out.append(_ok("secrets provider", f"{provider} (not awskms: not checked)"))
@@ -218,7 +211,7 @@ def doctor(
     findings += check_hosted_zone(clients, s)
     findings += check_github_oidc(clients, s)
     findings += check_quotas(clients, s)
-    findings += check_backend(clients, s, backend_url(project or {}, account, s.region), stack_file or {})
+    findings += check_backend(clients, s, backend_url(s, account=account, project=project), stack_file or {})
     return findings
 
 

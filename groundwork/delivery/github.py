@@ -1,9 +1,9 @@
 """The few GitHub REST calls the workflows make, with the standard library only.
 
-Used by `groundwork ci comment`, `groundwork ci drift` and `groundwork ci environments`; also
-runnable as `python3 -m groundwork.delivery.github` without installing anything, which is how
-the privileged comment job (`.github/workflows/pr-comment.yml`) runs it: no third-party code in
-a job that holds a write token.
+Used by `groundwork ci drift` and `groundwork ci environments`, and run as
+`python3 -m groundwork.delivery.github comment` by the privileged comment job
+(`.github/workflows/pr-comment.yml`), which installs nothing: no third-party code in a job that
+holds a write token.
 
 Every write is an upsert keyed by a hidden marker, so reruns edit the one comment or issue
 instead of adding new ones.

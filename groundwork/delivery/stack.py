@@ -24,14 +24,20 @@ class DeliveryError(Exception):
     """The stack's settings do not say enough for CI: the message says which key to set."""
 
 
-def backend_url(s: StackSettings) -> str:
-    """PULUMI_BACKEND_URL, else groundwork:delivery.backendUrl, else the README's convention."""
-    url = os.environ.get("PULUMI_BACKEND_URL") or s.delivery.backend_url
+def backend_url(s: StackSettings, *, account: str | None = None, project: dict[str, Any] | None = None) -> str:
+    """The state backend: PULUMI_BACKEND_URL, else groundwork:delivery.backendUrl, else Pulumi.yaml's
+    backend.url, else the README's convention for the stack's account (or `account`, the caller's)."""
+    url = (
+        os.environ.get("PULUMI_BACKEND_URL")
+        or s.delivery.backend_url
+        or ((project or {}).get("backend") or {}).get("url")
+    )
     if url:
-        return url
-    if not s.account_id:
+        return str(url)
+    account = s.account_id or account
+    if not account:
         raise DeliveryError("no state backend: set groundwork:accountId or groundwork:delivery.backendUrl")
-    return f"s3://groundwork-state-{s.account_id}?region={s.region}&awssdk=v2"
+    return f"s3://groundwork-state-{account}?region={s.region}&awssdk=v2"
 
 
 def secrets_provider(s: StackSettings) -> str:
