@@ -271,6 +271,14 @@ class Database(pulumi.ComponentResource):
                     "vpcSubnetIds": pulumi.Output.all(*args.private_subnet_ids).apply(",".join),
                     "vpcSecurityGroupIds": rotation_sg.id,
                     "kmsKeyArn": args.secrets_key_arn,
+                    # The multi-user function signs in as the master user to set each service's
+                    # password: without these two the SAR template grants its role no access to the
+                    # master secret or its key, and every rotation stops at setSecret (AWSPENDING).
+                    # Parameters of the SAR application, as aws-cdk-lib's SecretRotation passes them
+                    # for multi-user applications (aws-cdk, packages/aws-cdk-lib/aws-secretsmanager/
+                    # lib/secret-rotation.ts: masterSecretArn, masterSecretKmsKeyArn).
+                    "masterSecretArn": self.master_secret_arn,
+                    "masterSecretKmsKeyArn": args.secrets_key_arn,
                     "excludeCharacters": "/@\"'\\ :?#[]%&+",
                 },
                 opts=child,

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-CHECKED_ON = dt.date(2026, 11, 21)
+CHECKED_ON = dt.date(2026, 11, 30)
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,10 @@ class Chart:
     kubernetes: tuple[str, str]  # oldest and newest supported Kubernetes minor (upstream's matrix)
     crd_release: str | None = None  # release of the CRD files the tests validate against
     notes: str = ""
+    # Where this exact version was seen released: the upstream repository and the tag (or
+    # commit) whose Chart.yaml carries `version` and `app_version`. A pin without one is a
+    # version nobody has seen (0.158.3 of the collector chart was pinned and never existed).
+    released: str = ""
 
     def supports(self, kubernetes_version: str) -> bool:
         lo, hi = (tuple(int(p) for p in v.split(".")) for v in self.kubernetes)
@@ -41,6 +45,7 @@ CHARTS: dict[str, Chart] = {
     for c in (
         Chart(
             name="kyverno",
+            released="kyverno/kyverno tag kyverno-chart-3.9.0, charts/kyverno/Chart.yaml",
             repo="https://kyverno.github.io/kyverno/",
             version="3.9.0",
             app_version="v1.19.0",
@@ -50,6 +55,7 @@ CHARTS: dict[str, Chart] = {
         ),
         Chart(
             name="external-secrets",
+            released="external-secrets/external-secrets tag helm-chart-2.9.0, deploy/charts/external-secrets/Chart.yaml",
             repo="https://charts.external-secrets.io",
             version="2.9.0",
             app_version="v2.9.0",
@@ -59,6 +65,7 @@ CHARTS: dict[str, Chart] = {
         ),
         Chart(
             name="aws-load-balancer-controller",
+            released='aws/eks-charts commit 5239609 "aws-load-balancer-controller: v3.5.0", stable/aws-load-balancer-controller/Chart.yaml',
             repo="https://aws.github.io/eks-charts",
             version="3.5.0",
             app_version="v3.5.0",
@@ -68,6 +75,7 @@ CHARTS: dict[str, Chart] = {
         ),
         Chart(
             name="argo-cd",
+            released="argoproj/argo-helm tag argo-cd-10.9.0 (not in the stored snapshot, which ends at argo-cd-10.1.1 on 2026-07-02: unverified here)",
             repo="https://argoproj.github.io/argo-helm",
             version="10.9.0",
             app_version="v3.5.2",
@@ -77,6 +85,7 @@ CHARTS: dict[str, Chart] = {
         ),
         Chart(
             name="kube-prometheus-stack",
+            released="prometheus-community/helm-charts tag kube-prometheus-stack-88.2.0, charts/kube-prometheus-stack/Chart.yaml",
             repo="https://prometheus-community.github.io/helm-charts",
             version="88.2.0",
             app_version="v0.93.0",
@@ -87,13 +96,15 @@ CHARTS: dict[str, Chart] = {
         ),
         Chart(
             name="loki",
+            released="grafana/loki tag helm-loki-6.53.0, production/helm/loki/Chart.yaml (appVersion 3.6.5)",
             repo="https://grafana.github.io/helm-charts",
             version="6.53.0",
-            app_version="3.x (the chart's default)",
+            app_version="3.6.5",
             kubernetes=("1.25", "1.35"),
         ),
         Chart(
             name="alloy",
+            released="grafana/alloy tag helm-chart/1.10.1, operations/helm/charts/alloy/Chart.yaml",
             repo="https://grafana.github.io/helm-charts",
             version="1.10.1",
             app_version="v1.17.1",
@@ -101,6 +112,7 @@ CHARTS: dict[str, Chart] = {
         ),
         Chart(
             name="tempo",
+            released="grafana/helm-charts tag tempo-1.24.0, charts/tempo/Chart.yaml",
             repo="https://grafana.github.io/helm-charts",
             version="1.24.0",
             app_version="2.9.0",
@@ -109,8 +121,9 @@ CHARTS: dict[str, Chart] = {
         ),
         Chart(
             name="opentelemetry-collector",
+            released="open-telemetry/opentelemetry-helm-charts tag opentelemetry-collector-0.158.2, charts/opentelemetry-collector/Chart.yaml",
             repo="https://open-telemetry.github.io/opentelemetry-helm-charts",
-            version="0.158.3",
+            version="0.158.2",
             app_version="0.153.0",
             kubernetes=("1.25", "1.35"),
             notes="Runs the contrib image (the probabilistic sampler is a contrib processor).",

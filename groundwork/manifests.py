@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from groundwork import admission
 from groundwork.controls import platform
 
 PLATFORM_NAMESPACES: tuple[str, ...] = platform.PLATFORM_NAMESPACES
@@ -97,8 +98,10 @@ def team_namespace(team: str) -> Manifest:
 
 
 def platform_namespace(name: str) -> Manifest:
-    """A namespace of a platform component: `baseline` enforced (some charts need more than
-    `restricted` allows), `restricted` warned and audited so regressions show."""
+    """A namespace of a platform component: it enforces the strictest Pod Security level that
+    admits the pods its pinned charts create (`groundwork.admission`: `baseline` for most,
+    `privileged` for `monitoring`, whose node-exporter DaemonSet needs the host's network, PID
+    namespace, filesystem and port 9100), `restricted` warned and audited so regressions show."""
     assert name in PLATFORM_NAMESPACES, name
     return {
         "apiVersion": "v1",
@@ -107,7 +110,7 @@ def platform_namespace(name: str) -> Manifest:
             "name": name,
             "labels": labels(
                 **{
-                    "pod-security.kubernetes.io/enforce": "baseline",
+                    "pod-security.kubernetes.io/enforce": admission.enforce_level(name),
                     "pod-security.kubernetes.io/audit": "restricted",
                     "pod-security.kubernetes.io/warn": "restricted",
                     "groundwork.io/platform": "true",

@@ -100,6 +100,12 @@ def test_service_credentials_are_generated_secret_and_rotated(prod: Graph, stagi
     assert sorted(secrets) == DB_SERVICES
     rotation_app = prod.one("aws:serverlessrepository/cloudFormationStack:CloudFormationStack")
     assert rotation_app.props["applicationId"].endswith("applications/SecretsManagerRDSPostgreSQLRotationMultiUser")
+    # the multi-user function reads the master secret (and decrypts it) to set each service's password
+    master_arn = prod.one(RDS).outputs["masterUserSecrets"][0]["secretArn"]
+    assert rotation_app.props["parameters"]["masterSecretArn"] == master_arn
+    assert deps(rotation_app, "parameters") and key(prod, "keys-secrets") in deps(rotation_app, "parameters")
+    assert rotation_app.props["parameters"]["masterSecretKmsKeyArn"] == rotation_app.props["parameters"]["kmsKeyArn"]
+    assert prod.one(RDS).props["masterUserSecretKmsKeyId"] == rotation_app.props["parameters"]["masterSecretKmsKeyArn"]
     for svc, secret in secrets.items():
         assert secret.props["name"] == f"groundwork/prod/services/{svc}/database"
         assert deps(secret, "kmsKeyId") == [key(prod, "keys-secrets")]

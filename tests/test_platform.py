@@ -78,9 +78,17 @@ def test_one_restricted_namespace_per_team(any_stack: str, graph_of) -> None:
         assert all(
             labels[f"pod-security.kubernetes.io/{mode}"] == "restricted" for mode in ("enforce", "audit", "warn")
         )
-    for platform_ns in ("kyverno", "external-secrets", "argocd", "monitoring"):
+    # platform namespaces enforce what their charts' pods need (tests/test_admission.py derives it)
+    for platform_ns, level in (
+        ("kyverno", "baseline"),
+        ("external-secrets", "baseline"),
+        ("argocd", "baseline"),
+        ("groundwork-system", "baseline"),
+        ("monitoring", "privileged"),  # node-exporter: hostNetwork, hostPID, hostPath, hostPort 9100
+    ):
         assert platform_ns in pack_platform.PLATFORM_NAMESPACES
-        assert ns[platform_ns]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+        assert ns[platform_ns]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == level
+        assert ns[platform_ns]["metadata"]["labels"]["pod-security.kubernetes.io/warn"] == "restricted"
     everything = [x for r in g.resources if r.type.startswith("kubernetes:") for x in [plain(r.props)]]
     assert all(x.get("metadata", {}).get("namespace") != "default" for x in everything)
 
