@@ -241,10 +241,11 @@ class Ingress(pulumi.ComponentResource):
 
 
 def controller_statements() -> list[dict]:
-    """The controller's permissions: upstream's policy (docs/install/iam_policy.json of the
-    controller release), with every mutation limited to resources tagged as created by a
-    load balancer controller. Describe/Get calls must be on "*" (EC2 and ELB have no
-    resource-level permissions for them); none of these are data actions."""
+    """The controller's permissions: at least upstream's reference policy for the pinned release
+    (kubernetes-sigs/aws-load-balancer-controller v3.5.0, docs/install/iam_policy.json; a copy
+    is in ../shared/reference/iam/ and `tests/test_iam_sufficiency.py` checks that every action,
+    resource and condition of it is granted here). Describe/Get calls must be on "*" (EC2 and
+    ELB have no resource-level permissions for them); none of these are data actions."""
     owned = {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}
     return [
         {
@@ -303,6 +304,25 @@ def controller_statements() -> list[dict]:
             "Resource": "*",
         },
         {
+            # Ingress annotations the controller reconciles whether or not we use them (Cognito
+            # authentication, IAM server certificates, WAF Classic, Shield Advanced protection):
+            # without them a team's annotation fails at reconcile time, not at review.
+            "Sid": "AnnotationFeatures",
+            "Effect": "Allow",
+            "Action": [
+                "cognito-idp:DescribeUserPoolClient",
+                "iam:ListServerCertificates",
+                "iam:GetServerCertificate",
+                "waf-regional:GetWebACL",
+                "waf-regional:GetWebACLForResource",
+                "waf-regional:AssociateWebACL",
+                "waf-regional:DisassociateWebACL",
+                "shield:CreateProtection",
+                "shield:DeleteProtection",
+            ],
+            "Resource": "*",
+        },
+        {
             "Sid": "CreateSecurityGroups",
             "Effect": "Allow",
             "Action": "ec2:CreateSecurityGroup",
@@ -321,19 +341,23 @@ def controller_statements() -> list[dict]:
         {
             "Sid": "ManageOwnSecurityGroups",
             "Effect": "Allow",
-            "Action": [
-                "ec2:CreateTags",
-                "ec2:DeleteTags",
-                "ec2:DeleteSecurityGroup",
-            ],
+            "Action": ["ec2:CreateTags", "ec2:DeleteTags"],
             "Resource": "arn:aws:ec2:*:*:security-group/*",
             "Condition": owned,
         },
         {
+            "Sid": "DeleteOwnSecurityGroups",
+            "Effect": "Allow",
+            "Action": "ec2:DeleteSecurityGroup",
+            "Resource": "*",
+            "Condition": owned,
+        },
+        {
+            # the node (cluster) security group is not the controller's: it opens it to the ALB
             "Sid": "OpenNodeSecurityGroupsToTheAlb",
             "Effect": "Allow",
             "Action": ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
-            "Resource": "arn:aws:ec2:*:*:security-group/*",
+            "Resource": "*",
         },
         {
             "Sid": "CreateTaggedLoadBalancers",
@@ -379,6 +403,19 @@ def controller_statements() -> list[dict]:
             },
         },
         {
+            # v3.x tags the listeners and rules it creates: without this CreateListener is denied
+            # (the Ingress never gets an address and the release's wait times out)
+            "Sid": "TagListenersAndRules",
+            "Effect": "Allow",
+            "Action": ["elasticloadbalancing:AddTags", "elasticloadbalancing:RemoveTags"],
+            "Resource": [
+                "arn:aws:elasticloadbalancing:*:*:listener/net/*/*/*",
+                "arn:aws:elasticloadbalancing:*:*:listener/app/*/*/*",
+                "arn:aws:elasticloadbalancing:*:*:listener-rule/net/*/*/*",
+                "arn:aws:elasticloadbalancing:*:*:listener-rule/app/*/*/*",
+            ],
+        },
+        {
             "Sid": "ManageOwnLoadBalancers",
             "Effect": "Allow",
             "Action": [
@@ -411,6 +448,7 @@ def controller_statements() -> list[dict]:
                 "elasticloadbalancing:AddListenerCertificates",
                 "elasticloadbalancing:RemoveListenerCertificates",
                 "elasticloadbalancing:ModifyRule",
+                "elasticloadbalancing:SetRulePriorities",
             ],
             "Resource": "*",
         },

@@ -7,6 +7,7 @@ policy's `Resource: "*"` means "this key").
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 Doc = dict[str, Any]
@@ -213,3 +214,54 @@ def data_actions_on_star(doc: Doc) -> list[str]:
             if any(action == p or action.startswith(p) for p in DATA_ACTION_PREFIXES if p != "*") or action == "*":
                 found.append(action)
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Sufficiency: does a policy grant at least an upstream reference policy?
+# ---------------------------------------------------------------------------------------------
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _matches(pattern: str, value: str) -> bool:
+    """IAM wildcard matching (`*` any run, `?` one character), case-insensitive for actions."""
+    import fnmatch
+
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+def _conditions(st: Doc) -> set[tuple[str, str, str]]:
+    out = set()
+    for op, block in (st.get("Condition") or {}).items():
+        for key, values in block.items():
+            out.add((op, key, json.dumps(sorted(map(str, _list(values))))))
+    return out
+
+
+def missing_grants(policy: Doc, reference: Doc) -> list[str]:
+    """What `reference` allows that `policy` does not: for each allowed action and resource of the
+    reference, some statement of `policy` must allow that action on a resource pattern that covers
+    it, with conditions that are a subset of the reference statement's (fewer conditions grant
+    more). Deny statements of `policy` that could remove a grant are reported too."""
+    ours = [st for st in _list(policy.get("Statement", [])) if st.get("Effect") == "Allow"]
+    out = []
+    for ref in _list(reference.get("Statement", [])):
+        if ref.get("Effect") != "Allow":
+            continue
+        ref_conditions = _conditions(ref)
+        for action in _list(ref.get("Action")):
+            for resource in _list(ref.get("Resource", "*")):
+                if not any(
+                    any(_matches(str(a).lower(), str(action).lower()) for a in _list(st.get("Action")))
+                    and any(_matches(str(r), str(resource)) for r in _list(st.get("Resource", "*")))
+                    and _conditions(st) <= ref_conditions
+                    for st in ours
+                ):
+                    where = f" with {sorted(ref_conditions)}" if ref_conditions else ""
+                    out.append(f"{action} on {resource}{where}")
+    denies = [st for st in _list(policy.get("Statement", [])) if st.get("Effect") == "Deny"]
+    if denies:
+        out.append(f"{len(denies)} Deny statement(s) may remove reference grants")
+    return out
