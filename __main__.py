@@ -6,6 +6,8 @@ the components, export the outputs. All logic lives in `components/` and `ground
 
 import pulumi
 
+from components.access import Access, AccessArgs
+from components.account import Account, AccountArgs
 from components.alarms import Alarms, AlarmsArgs
 from components.backups import Backups, BackupsArgs
 from components.cache import Cache, CacheArgs
@@ -44,7 +46,15 @@ providers = aws_providers(
 primary = pulumi.ResourceOptions(providers=[providers.primary])
 in_dr = pulumi.ResourceOptions(providers=[providers.dr])
 
-keys = Keys("keys", KeysArgs(naming=naming, region=settings.region, protect=settings.protect), opts=primary)
+account = Account(
+    "account", AccountArgs(existing_service_linked_roles=list(settings.existing_service_linked_roles)), opts=primary
+)
+autoscaling_role = account.service_linked_role_arns["autoscaling.amazonaws.com"]
+keys = Keys(
+    "keys",
+    KeysArgs(naming=naming, region=settings.region, protect=settings.protect, autoscaling_role_arn=autoscaling_role),
+    opts=primary,
+)
 # keys in the DR region only where something is copied there (a DR rebuild copies nowhere)
 dr_keys = (
     Keys(
@@ -55,6 +65,7 @@ dr_keys = (
             purposes=("data", "secrets"),
             protect=settings.protect,
             description_suffix=f" (copies in {settings.dr_region})",
+            autoscaling_role_arn=autoscaling_role,
         ),
         opts=in_dr,
     )
@@ -87,6 +98,27 @@ cluster = Cluster(
         protect=settings.protect,
         ci_viewer_role_arns=settings.ci_roles("preview"),
         ci_reader_role_arns=settings.ci_roles("drift"),
+        creator_role_arn=next(iter(settings.ci_roles("deploy")), None),
+    ),
+    opts=primary,
+)
+
+# network paths to the (private) API for CI's jobs and for operators (groundwork.reachability)
+access = Access(
+    "access",
+    AccessArgs(
+        naming=naming,
+        region=settings.region,
+        vpc_id=network.vpc_id,
+        private_subnet_ids=network.private_subnet_ids,
+        cluster_security_group_id=cluster.security_group_id,
+        logs_key_arn=keys.arns["logs"],
+        data_key_arn=keys.arns["data"],
+        log_retention_days=settings.cluster.log_retention_days,
+        github_repository=settings.delivery.github_repository,
+        code_connection_arn=settings.delivery.code_connection_arn,
+        operator_access=settings.cluster.operator_access == "ssm",
+        tags=settings.base_tags,
     ),
     opts=primary,
 )
@@ -174,7 +206,8 @@ backups = Backups(
 )
 
 # ---- Kubernetes platform -------------------------------------------------------------------
-in_cluster = pulumi.ResourceOptions(providers=[providers.primary, cluster.provider])
+# every in-cluster layer waits for the nodes, cluster DNS and the EBS CSI driver (cluster.ready)
+in_cluster = pulumi.ResourceOptions(providers=[providers.primary, cluster.provider], depends_on=cluster.ready)
 
 registry = Registry(
     "registry",
@@ -410,7 +443,7 @@ monitoring = Monitoring(
         else None,
         refresh_interval=settings.platform.secret_refresh_interval,
     ),
-    opts=pulumi.ResourceOptions(providers=[providers.primary, cluster.provider], depends_on=[telemetry]),
+    opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[telemetry])),
 )
 
 if settings.observability.aws_alarms.enabled:
@@ -442,6 +475,9 @@ pulumi.export("databaseSubnetGroupName", network.database_subnet_group_name)
 pulumi.export("clusterName", cluster.name)
 pulumi.export("clusterEndpoint", cluster.endpoint)
 pulumi.export("oidcProviderArn", cluster.oidc_provider_arn)
+pulumi.export("clusterCreatorRoleArn", cluster.creator_role_arn)
+pulumi.export("ciRunnerProject", access.runner_project)
+pulumi.export("operatorAccessInstanceId", access.operator_instance_id)
 pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("databaseIdentifier", database.instance.identifier)
 pulumi.export("databaseAddress", database.address)

@@ -40,6 +40,7 @@ from groundwork.settings.model import ClusterSettings, NodeGroupSettings
 
 LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+CREATOR_TAG = "groundwork:creator"  # the principal EKS made admin at creation
 VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
 ADMIN_VIEW_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminViewPolicy"
 BEFORE_COMPUTE = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
@@ -69,6 +70,13 @@ class ClusterArgs:
     # included, which `pulumi refresh` needs (AmazonEKSAdminViewPolicy). docs/delivery.md
     ci_viewer_role_arns: tuple[str, ...] = ()
     ci_reader_role_arns: tuple[str, ...] = ()
+    # The principal that creates the cluster. pulumi-eks always sets
+    # bootstrapClusterCreatorAdminPermissions (nodejs/eks/cluster/cluster.ts), so EKS gives the
+    # creator an admin access entry the stack never declares; the stack names it instead: the
+    # deploy role, tagged on the cluster (`groundwork:creator`) and exported, never declared as an
+    # access entry too (a second entry for it fails CreateAccessEntry), and `groundwork doctor`
+    # refuses a first `up` by any other principal.
+    creator_role_arn: str | None = None
 
 
 class Cluster(pulumi.ComponentResource):
@@ -159,7 +167,7 @@ class Cluster(pulumi.ComponentResource):
             deletion_protection=s.deletion_protection,
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             service_role=role,
-            tags={"Name": cluster_name},
+            tags={"Name": cluster_name, **({CREATOR_TAG: args.creator_role_arn} if args.creator_role_arn else {})},
             # the role is passed by reference, which records no dependency: wait for its grants explicitly
             opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group, *role_grants], protect=args.protect),
         )
@@ -212,6 +220,7 @@ class Cluster(pulumi.ComponentResource):
             for policy in NODE_POLICIES
         ]
         self.node_role_arn = node_role.arn
+        self.creator_role_arn = args.creator_role_arn
         self.node_role_name = node_role.name
 
         groups = [self._node_group(name, g, args, node_role, [*base_addons, *attachments]) for g in s.node_groups]
@@ -238,7 +247,7 @@ class Cluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        addon("coredns", groups)
+        coredns = addon("coredns", groups)
         ebs = addon(
             "aws-ebs-csi-driver",
             groups,
@@ -253,7 +262,7 @@ class Cluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=child,
         )
-        k8s.storage.v1.StorageClass(
+        storage_class = k8s.storage.v1.StorageClass(
             f"{name}-gp3",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name="gp3", annotations={"storageclass.kubernetes.io/is-default-class": "true"}
@@ -272,6 +281,12 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ebs]),
         )
 
+        # What every in-cluster layer waits for: nodes to schedule on (every node group ACTIVE),
+        # cluster DNS (coredns, an add-on EKS reports ACTIVE only once its pods run) and volumes
+        # (the EBS CSI driver and the default StorageClass). Without it Helm releases start as
+        # soon as the API answers and rely on their timeouts while nodes join.
+        self.ready: list[pulumi.Resource] = [*groups, coredns, ebs, storage_class]
+
         self.register_outputs(
             {
                 "name": self.name,
@@ -279,6 +294,7 @@ class Cluster(pulumi.ComponentResource):
                 "oidcProviderArn": self.oidc_provider_arn,
                 "securityGroupId": self.security_group_id,
                 "nodeRoleArn": self.node_role_arn,
+                "creatorRoleArn": self.creator_role_arn,
             }
         )
 

@@ -34,11 +34,21 @@ class KeysArgs:
     deletion_window_days: int = 30
     protect: bool = True
     description_suffix: str = ""
+    # the Auto Scaling service-linked role (components.account): named by the `data` key policy
+    autoscaling_role_arn: pulumi.Input[str] | None = None
 
 
 def _key_policy(values: list[str], purpose: str, region: str) -> str:
-    partition, account_id = values
-    return json.dumps(iam.kms_key_policy(purpose, partition=partition, account_id=account_id, region=region))
+    partition, account_id, autoscaling_role_arn = values
+    return json.dumps(
+        iam.kms_key_policy(
+            purpose,
+            partition=partition,
+            account_id=account_id,
+            region=region,
+            autoscaling_role_arn=autoscaling_role_arn or None,
+        )
+    )
 
 
 class Keys(pulumi.ComponentResource):
@@ -52,7 +62,7 @@ class Keys(pulumi.ComponentResource):
         account_id, partition = account_and_partition(self)
         self.arns, self.ids = {}, {}
         for purpose in args.purposes:
-            policy = pulumi.Output.all(partition, account_id).apply(
+            policy = pulumi.Output.all(partition, account_id, args.autoscaling_role_arn or "").apply(
                 functools.partial(_key_policy, purpose=purpose, region=args.region)
             )
             key = aws.kms.Key(

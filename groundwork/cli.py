@@ -7,6 +7,7 @@ such stack file, missing credentials). User errors print one clear message, neve
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -120,7 +121,14 @@ def plan(
     if cost_line:
         console.print()
         console.print(cost_line, markup=False, highlight=False)
-    if (report is not None and report.mandatory) or over_budget:
+    from groundwork import reachability
+
+    ci = bool(json.loads(cfg.config.get(f"{cfg.project}:delivery", "{}")).get("githubRepository"))
+    unreachable = reachability.problems(graph, ci=ci)
+    console.print()
+    for path in reachability.paths(graph, ci=ci):
+        console.print(f"API reachability: {path}", markup=False, highlight=False)
+    if (report is not None and report.mandatory) or over_budget or unreachable:
         raise typer.Exit(1)
 
 

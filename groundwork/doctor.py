@@ -16,6 +16,8 @@ import yaml
 
 from groundwork.delivery.stack import GITHUB_OIDC, backend_url, secrets_provider
 from groundwork.dr.aws import ClientFactory, call, missing
+from groundwork.iam import SERVICE_LINKED_ROLES
+from groundwork.naming import Naming
 from groundwork.settings.model import StackSettings
 
 QUOTAS = {  # (service, quota code): what needs it
@@ -39,19 +41,23 @@ def _ok(check: str, detail: str) -> Finding:
     return Finding(check, "ok", detail)
 
 
-def check_identity(clients: ClientFactory, s: StackSettings) -> tuple[list[Finding], str | None]:
+def check_identity(clients: ClientFactory, s: StackSettings) -> tuple[list[Finding], str | None, str]:
     ident = call("identify the caller", clients("sts", s.region).get_caller_identity)
     account = ident["Account"]
     if s.account_id and account != s.account_id:
-        return [
-            Finding(
-                "credentials",
-                "problem",
-                f"the credentials belong to account {account}, the stack deploys to {s.account_id}",
-                f"use the credentials (role) of account {s.account_id}",
-            )
-        ], account
-    return [_ok("credentials", f"{ident['Arn']} in account {account}")], account
+        return (
+            [
+                Finding(
+                    "credentials",
+                    "problem",
+                    f"the credentials belong to account {account}, the stack deploys to {s.account_id}",
+                    f"use the credentials (role) of account {s.account_id}",
+                )
+            ],
+            account,
+            ident["Arn"],
+        )
+    return [_ok("credentials", f"{ident['Arn']} in account {account}")], account, ident["Arn"]
 
 
 def check_regions(clients: ClientFactory, s: StackSettings) -> list[Finding]:
@@ -126,6 +132,66 @@ def check_github_oidc(clients: ClientFactory, s: StackSettings) -> list[Finding]
         return [_ok("GitHub OIDC", f"{GITHUB_OIDC} is trusted; {repo} can assume the deploy role")]
     return [Finding("GitHub OIDC", "problem", f"the account has no OIDC provider for {GITHUB_OIDC}",
                     "create it once per account: see docs/delivery.md (bootstrap)")]  # fmt: skip
+
+
+def check_service_linked_roles(clients: ClientFactory, s: StackSettings) -> list[Finding]:
+    """The roles the key policies name (components/account.py): the stack creates those that
+    `existingServiceLinkedRoles` does not list, which fails when the account already has them."""
+    out = []
+    iam = clients("iam", s.region)
+    for service, role in SERVICE_LINKED_ROLES.items():
+        try:
+            call("read a service-linked role", iam.get_role, RoleName=role)
+            exists = True
+        except botocore.exceptions.ClientError as exc:
+            if not missing(exc):
+                raise
+            exists = False
+        listed = service in s.existing_service_linked_roles
+        if exists and not listed:
+            out.append(Finding(f"service-linked role {role}", "problem",
+                               "it exists in the account, so the stack's attempt to create it would fail",
+                               f'add "{service}" to groundwork:existingServiceLinkedRoles'))  # fmt: skip
+        elif listed and not exists:
+            out.append(Finding(f"service-linked role {role}", "problem",
+                               "groundwork:existingServiceLinkedRoles lists it but the account does not have it: "
+                               "the data key's policy would name a missing principal (CreateKey fails)",
+                               f'remove "{service}" from groundwork:existingServiceLinkedRoles (the stack creates it)'))  # fmt: skip
+        else:
+            out.append(
+                _ok(f"service-linked role {role}", "exists" if exists else "the stack creates it before the keys")
+            )
+    return out
+
+
+def _role_of(caller_arn: str) -> str:
+    """arn:aws:sts::1:assumed-role/NAME/session -> NAME; arn:aws:iam::1:role/path/NAME -> NAME."""
+    if ":assumed-role/" in caller_arn:
+        return caller_arn.split(":assumed-role/", 1)[1].split("/", 1)[0]
+    return caller_arn.rsplit("/", 1)[-1] if ":role/" in caller_arn else ""
+
+
+def check_cluster_creator(clients: ClientFactory, s: StackSettings, caller_arn: str) -> list[Finding]:
+    """pulumi-eks makes whoever creates the cluster its admin (bootstrapClusterCreatorAdminPermissions).
+    The stack declares that principal: the deploy role. A first `up` by anyone else would leave an
+    undeclared admin entry behind (and the deploy role without access)."""
+    creator = s.delivery.role("deploy", s.account_id, s.stack) if s.delivery.github_repository else None
+    name = Naming(s.project, s.stack).physical(kind="eks-cluster")
+    try:
+        call("read the cluster", clients("eks", s.region).describe_cluster, name=name)
+        return [_ok("cluster creator", f"cluster {name} exists: its creator admin was granted at creation")]
+    except botocore.exceptions.ClientError as exc:
+        if not missing(exc):
+            raise
+    if not creator:
+        return [Finding("cluster creator", "warning",
+                        f"the first `up` creates {name} and makes {caller_arn} its admin, which no setting declares",
+                        "set groundwork:delivery.githubRepository so the deploy role creates the cluster")]  # fmt: skip
+    if _role_of(caller_arn) != creator.rsplit("/", 1)[-1]:
+        return [Finding("cluster creator", "problem",
+                        f"the first `up` would make {caller_arn} the admin of {name}; the stack declares {creator}",
+                        f"run the first `up` as {creator} (the deploy workflow does), or change groundwork:delivery.deployRoleArn")]  # fmt: skip
+    return [_ok("cluster creator", f"first `up` as the deploy role {creator}, the declared cluster admin")]
 
 
 def _nat_gateways(s: StackSettings) -> int:
@@ -205,11 +271,13 @@ def doctor(
     project: dict[str, Any] | None = None,
     stack_file: dict[str, Any] | None = None,
 ) -> list[Finding]:
-    findings, account = check_identity(clients, s)
+    findings, account, caller = check_identity(clients, s)
     findings += check_regions(clients, s)
     findings += check_certificate(clients, s)
     findings += check_hosted_zone(clients, s)
     findings += check_github_oidc(clients, s)
+    findings += check_service_linked_roles(clients, s)
+    findings += check_cluster_creator(clients, s, caller)
     findings += check_quotas(clients, s)
     findings += check_backend(clients, s, backend_url(s, account=account, project=project), stack_file or {})
     return findings

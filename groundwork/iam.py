@@ -62,10 +62,21 @@ def _account_root(partition: str, account_id: str) -> Doc:
     }
 
 
+# service -> its service-linked role (IAM: "Using service-linked roles" of each service's guide)
+# that the stack's policies name; components/account.py creates those the account lacks
+SERVICE_LINKED_ROLES = {"autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling"}
+
+
+def service_linked_role_arn(service: str, *, partition: str, account_id: str) -> str:
+    return f"arn:{partition}:iam::{account_id}:role/aws-service-role/{service}/{SERVICE_LINKED_ROLES[service]}"
+
+
 USE_KEY = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
 
-def kms_key_policy(purpose: str, *, partition: str, account_id: str, region: str) -> Doc:
+def kms_key_policy(
+    purpose: str, *, partition: str, account_id: str, region: str, autoscaling_role_arn: str | None = None
+) -> Doc:
     """Explicit key policy per purpose (SEC-06: no `*` principal; services scoped by conditions).
 
     - logs: CloudWatch Logs may use the key only for this account's log groups; CloudTrail
@@ -126,10 +137,11 @@ def kms_key_policy(purpose: str, *, partition: str, account_id: str, region: str
             },
         ]
     if purpose == "data":
-        asg = (
-            f"arn:{partition}:iam::{account_id}:role/aws-service-role/autoscaling.amazonaws.com/"
-            "AWSServiceRoleForAutoScaling"
-        )
+        # the role's ARN comes from components.account (created there on a fresh account, so the
+        # key is created after it); a policy naming a missing principal fails CreateKey
+        if not autoscaling_role_arn:
+            raise ValueError("the data key policy needs the Auto Scaling service-linked role's ARN")
+        asg = autoscaling_role_arn
         statements += [
             {
                 "Sid": "AutoScalingUseKey",

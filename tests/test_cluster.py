@@ -85,7 +85,7 @@ def test_node_group_follows_settings(prod: Graph) -> None:
 
 
 def test_launch_template_requires_imdsv2_and_encrypts_gp3(prod: Graph) -> None:
-    lt = prod.one("aws:ec2/launchTemplate:LaunchTemplate")
+    lt = prod.one("aws:ec2/launchTemplate:LaunchTemplate", "cluster-general")
     meta = lt.props["metadataOptions"]
     assert meta["httpTokens"] == "required" and meta["httpPutResponseHopLimit"] == 1
     ebs = lt.props["blockDeviceMappings"][0]["ebs"]
@@ -157,7 +157,8 @@ def test_node_role_policies(prod: Graph) -> None:
 
 
 def test_kubernetes_provider_and_default_storage_class(prod: Graph) -> None:
-    provider = prod.one("pulumi:providers:kubernetes")
+    # the program's own provider (pulumi-eks registers another, `cluster-eks-eks-k8s`, which nothing uses)
+    provider = prod.one("pulumi:providers:kubernetes", "cluster-k8s")
     assert deps(provider, "kubeconfig") == [prod.one(EKS).urn]
     assert is_secret(provider.inputs["kubeconfig"])
     sc = prod.one("kubernetes:storage.k8s.io/v1:StorageClass")

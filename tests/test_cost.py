@@ -81,7 +81,11 @@ def test_prod_baseline_components_by_hand(prod: Graph) -> None:
     e = est(prod)
     assert component(e, "cluster-general", "ec2.m7g.large") == pytest.approx(3 * H * price("ec2.m7g.large"))
     assert component(e, "cluster-general", "ebs.gp3.storage") == pytest.approx(3 * 50 * price("ebs.gp3.storage"))
-    assert component(e, "cluster-eks", "eks.cluster.standard") == pytest.approx(H * 0.10)
+    # priced on the pulumi-eks child the engine sees, not on the component
+    assert component(e, "cluster-eks-eksCluster", "eks.cluster.standard") == pytest.approx(H * 0.10)
+    assert [r for r in e.resources if r.name == "cluster-eks"] == []
+    assert component(e, "access-operator-access", "ec2.t4g.nano") == pytest.approx(H * price("ec2.t4g.nano"))
+    assert component(e, "access-operator-access", "ebs.gp3.storage") == pytest.approx(8 * price("ebs.gp3.storage"))
     db = "rds.postgres.db.t4g.medium.multi_az"
     assert component(e, "database-instance", db) == pytest.approx(H * price(db))
     assert component(e, "database-instance", "rds.gp3.storage.multi_az") == pytest.approx(
@@ -139,7 +143,7 @@ def test_kubernetes_volumes_count_as_ebs(prod: Graph) -> None:
 
 def test_extended_support_versions_cost_six_times_more(prod: Graph) -> None:
     e = estimate(prod, Usage(), today=dt.date(2027, 4, 1))  # 1.35 left standard support on 2027-03-27
-    assert component(e, "cluster-eks", "eks.cluster.extended") == pytest.approx(H * 0.60)
+    assert component(e, "cluster-eks-eksCluster", "eks.cluster.extended") == pytest.approx(H * 0.60)
 
 
 # --------------------------------------------------------------------------------------------- usage
@@ -184,14 +188,21 @@ def test_unpriced_types_are_listed_not_dropped(prod: Graph) -> None:
         )
     )
     e = est(g)
+    runner = {
+        "type": "aws:codebuild/project:Project",
+        "name": "access-runner",
+        "urn": "urn:pulumi:prod::groundwork::groundwork:access:Access$aws:codebuild/project:Project::access-runner",
+        "reason": "CodeBuild bills per build minute (BUILD_GENERAL1_MEDIUM); the catalog has no build-minute prices",
+    }
     assert e.unpriced == [
+        runner,
         {
             "type": "aws:dynamodb/table:Table",
             "name": "orders",
             "urn": "urn:pulumi:prod::groundwork::aws:dynamodb/table:Table::orders",
-        }
+        },
     ]
-    assert est(prod).unpriced == []
+    assert est(prod).unpriced == [runner]
 
 
 # --------------------------------------------------------------------------------------------- previews
@@ -226,12 +237,14 @@ def test_a_real_preview_is_priced_like_the_plan(prod: Graph, tmp_path: Path) -> 
 
 
 def test_a_real_pulumi_eks_child_replaces_the_component_price(prod: Graph) -> None:
-    component_urn = next(r.urn for r in prod.resources if r.type == "eks:index:Cluster")
-    child = Resource(urn="urn:x::aws:eks/cluster:Cluster::eksCluster", type="aws:eks/cluster:Cluster", name="eksCluster",
-                     custom=True, parent=component_urn, inputs={"version": "1.35"})  # fmt: skip
-    g = Graph(project="groundwork", stack="prod", resources=[*prod.resources, child])
-    eks = [r for r in est(g).resources if "eks.cluster.standard" in [c.price_key for c in r.components]]
-    assert [r.type for r in eks] == ["aws:eks/cluster:Cluster"]  # priced once
+    eks = [r for r in est(prod).resources if "eks.cluster.standard" in [c.price_key for c in r.components]]
+    assert [r.type for r in eks] == ["aws:eks/cluster:Cluster"]  # priced once, on the child the plan records
+    # a graph without the child (a preview JSON of an older engine) prices the component instead
+    bare = Graph(
+        project="groundwork", stack="prod", resources=[r for r in prod.resources if r.type != "aws:eks/cluster:Cluster"]
+    )
+    eks = [r for r in est(bare).resources if "eks.cluster.standard" in [c.price_key for c in r.components]]
+    assert [r.type for r in eks] == ["eks:index:Cluster"]
 
 
 def test_a_preview_without_show_sames_warns(tmp_path: Path) -> None:

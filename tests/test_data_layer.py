@@ -84,9 +84,9 @@ def test_database_accepts_only_cluster_proxy_and_rotation(prod: Graph) -> None:
         if deps(r, "securityGroupId") == [sg_urn]
     ]
     assert {(r.props["fromPort"], r.props["toPort"]) for r in rules} == {(5432, 5432)}
-    # the cluster's security group is created by EKS inside the pulumi-eks component (not in the offline graph)
+    # the cluster's security group is created by EKS for the pulumi-eks child aws:eks/cluster:Cluster
     sources = {prod.by_urn[u].type for r in rules for u in deps(r, "referencedSecurityGroupId") if u in prod.by_urn}
-    assert sources == {"eks:index:Cluster", "aws:ec2/securityGroup:SecurityGroup"}
+    assert sources == {"eks:index:Cluster", "aws:eks/cluster:Cluster", "aws:ec2/securityGroup:SecurityGroup"}
     assert {r.name for r in rules} == {"database-from-cluster", "database-from-rotation", "database-from-proxy"}
     assert all("cidrIpv4" not in r.props for r in rules)
 

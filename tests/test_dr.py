@@ -448,7 +448,35 @@ def test_doctor_finds_what_blocks_a_first_up(aws: World) -> None:
         and "groundwork-state-333333333333" in findings["state backend"].detail
     )
     assert findings["secrets provider"].level == "problem"
+    # a fresh account: no Auto Scaling service-linked role yet, the stack creates it
+    assert findings["service-linked role AWSServiceRoleForAutoScaling"].level == "ok"
+    # moto's caller is not the deploy role: the first `up` would make an undeclared admin
+    creator = findings["cluster creator"]
+    assert creator.level == "problem" and "role/groundwork-deploy-prod" in creator.fix
     assert all(f.fix for f in findings.values() if f.level != "ok")
+
+
+def test_doctor_tells_which_service_linked_roles_exist(aws: World) -> None:
+    quota_stubs(aws)
+    boto3.client("iam").create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")
+    finding = {f.check: f for f in doctor(aws, settings())}["service-linked role AWSServiceRoleForAutoScaling"]
+    assert finding.level == "problem"
+    assert finding.fix == 'add "autoscaling.amazonaws.com" to groundwork:existingServiceLinkedRoles'
+    quota_stubs(aws)
+    listed = settings(existingServiceLinkedRoles=["autoscaling.amazonaws.com"])
+    assert {f.check: f for f in doctor(aws, listed)}["service-linked role AWSServiceRoleForAutoScaling"].level == "ok"
+
+
+def as_deploy_role(world: World) -> None:
+    sts = world.stub("sts", PRIMARY, {"get_caller_identity"})
+    sts.add_response(
+        "get_caller_identity",
+        {
+            "Account": ACCOUNT,
+            "Arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/groundwork-deploy-prod/GitHubActions",
+            "UserId": "AROAEXAMPLE:GitHubActions",
+        },
+    )
 
 
 def test_doctor_passes_when_everything_is_in_place(aws: World) -> None:
@@ -461,6 +489,7 @@ def test_doctor_passes_when_everything_is_in_place(aws: World) -> None:
     kms.create_alias(AliasName="alias/groundwork-state-prod", TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
     ingress = {**json.loads(stack_config("prod").config["groundwork:ingress"]), "certificateArn": cert}
     s = settings(ingress=ingress, delivery={"githubRepository": "example-org/groundwork", "reviewers": ["team:sre"]})
+    as_deploy_role(aws)  # the first `up` runs as the deploy role, the declared cluster admin
     findings = doctor(aws, s)
     assert [f for f in findings if f.level != "ok"] == [], findings
 

@@ -469,13 +469,14 @@ def test_load_balancer_controller_mutates_only_what_it_tagged() -> None:
 
     statements = {st["Sid"]: st for st in controller_statements()}
     # what AWS cannot condition on a cluster tag (reads, listeners/rules/targets of the ALBs it
-    # owns, WAF association, new security groups and the rule that opens nodes to the ALB)
+    # owns and their tags, WAF association, new security groups, the rule that opens nodes to the
+    # ALB, and the annotation features upstream's v3.5.0 reference policy grants unconditioned)
     unconditioned = {s for s, st in statements.items() if "Condition" not in st}
     assert unconditioned == {
-        "Describe", "AttachWaf", "CreateSecurityGroups", "OpenNodeSecurityGroupsToTheAlb",
-        "ListenersAndRules", "Targets", "ListenerUpdates",
+        "Describe", "AttachWaf", "AnnotationFeatures", "CreateSecurityGroups", "OpenNodeSecurityGroupsToTheAlb",
+        "ListenersAndRules", "TagListenersAndRules", "Targets", "ListenerUpdates",
     }  # fmt: skip
-    for sid in ("ManageOwnSecurityGroups", "ManageOwnLoadBalancers", "TagOwnLoadBalancers"):
+    for sid in ("ManageOwnSecurityGroups", "DeleteOwnSecurityGroups", "ManageOwnLoadBalancers", "TagOwnLoadBalancers"):
         assert statements[sid]["Condition"] == {"Null": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "false"}}
     assert statements["CreateTaggedLoadBalancers"]["Condition"] == {
         "Null": {"aws:RequestTag/elbv2.k8s.aws/cluster": "false"}

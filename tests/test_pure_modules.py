@@ -48,7 +48,9 @@ def test_two_stacks_never_share_a_name() -> None:
 
 @pytest.mark.parametrize("purpose", ["logs", "data", "secrets"])
 def test_key_policies_have_no_wildcard_principal(purpose: str) -> None:
-    doc = iam.kms_key_policy(purpose, partition="aws", account_id="333333333333", region="eu-west-1")
+    doc = iam.kms_key_policy(
+        purpose, partition="aws", account_id="333333333333", region="eu-west-1", autoscaling_role_arn=ASG
+    )
     principals = [st["Principal"] for st in doc["Statement"]]
     assert all(p != "*" and p.get("AWS") != "*" for p in principals)
     assert doc["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::333333333333:root"}
@@ -63,13 +65,21 @@ def test_logs_key_is_usable_only_by_this_accounts_log_groups() -> None:
     )
 
 
+ASG = "arn:aws:iam::333333333333:role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
+
+
 def test_data_key_lets_auto_scaling_launch_encrypted_nodes() -> None:
-    doc = iam.kms_key_policy("data", partition="aws", account_id="333333333333", region="eu-west-1")
+    doc = iam.kms_key_policy(
+        "data", partition="aws", account_id="333333333333", region="eu-west-1", autoscaling_role_arn=ASG
+    )
     grant = next(st for st in doc["Statement"] if st["Sid"] == "AutoScalingGrants")
     assert grant["Principal"]["AWS"].endswith(
         ":role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
     )
     assert grant["Condition"] == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+    # the role's ARN must come from somewhere that guarantees it exists (components.account)
+    with pytest.raises(ValueError, match="service-linked role"):
+        iam.kms_key_policy("data", partition="aws", account_id="333333333333", region="eu-west-1")
 
 
 def test_flow_log_role_writes_only_to_its_group() -> None:

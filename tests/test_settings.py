@@ -215,6 +215,17 @@ def test_admins_are_roles_not_users() -> None:
     assert "role" in p.allowed and p.value.endswith("user/alice")
 
 
+def test_the_deploy_role_is_not_declared_again_as_an_admin() -> None:
+    """It creates the cluster, so EKS already gave it an admin entry (bootstrapClusterCreatorAdminPermissions)."""
+    deploy = "arn:aws:iam::333333333333:role/groundwork-deploy-prod"
+    cluster = with_("prod", "cluster", adminRoleArns=["arn:aws:iam::333333333333:role/PlatformAdmin", deploy])
+    p = only("prod", "groundwork:cluster.adminRoleArns[1]", cluster=cluster)
+    assert p.control == "EKS-05" and "ResourceInUseException" in p.message and p.value == deploy
+    # without CI delivery nobody is declared as the creator: no collision to find
+    no_ci = with_("prod", "delivery", githubRepository=None)
+    assert load("prod", cluster=cluster, delivery=no_ci).cluster.admin_role_arns[1] == deploy
+
+
 def test_prod_cluster_keeps_deletion_protection() -> None:
     p = only(
         "prod", "groundwork:cluster.deletionProtection", cluster=with_("prod", "cluster", deletionProtection=False)

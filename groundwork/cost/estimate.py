@@ -117,6 +117,9 @@ FREE = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
     "aws:iam/policy:Policy",
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider",
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole",
+    "aws:iam/instanceProfile:InstanceProfile",
+    "aws:codebuild/webhook:Webhook",
     "aws:ec2/vpc:Vpc",
     "aws:ec2/subnet:Subnet",
     "aws:ec2/internetGateway:InternetGateway",
@@ -262,6 +265,31 @@ def _node_group(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
         yield p.c(region, "gp3 IOPS above 3000", "ebs.gp3.iops", monthly=count * (iops - 3000))
     if throughput > 125:
         yield p.c(region, "gp3 throughput above 125 MB/s", "ebs.gp3.throughput", monthly=count * (throughput - 125))
+
+
+@prices("aws:ec2/instance:Instance")
+def _instance(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
+    """A single instance (the operator access host): its type and root volume from its launch template."""
+    instance_type = r.props.get("instanceType")
+    size = 8.0
+    for urn in r.property_dependencies.get("launchTemplate", []):
+        lt = p.by_urn.get(urn)
+        if lt is None:
+            continue
+        instance_type = instance_type or lt.props.get("instanceType")
+        for m in lt.props.get("blockDeviceMappings") or []:
+            size = float((m.get("ebs") or {}).get("volumeSize") or size)
+    yield p.c(region, f"1 x {instance_type} on-demand", f"ec2.{instance_type}", hourly=1)
+    yield p.c(region, f"{size:g} GB gp3 root volume", "ebs.gp3.storage", monthly=size)
+
+
+@prices("aws:codebuild/project:Project")
+def _codebuild(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
+    """Billed per build minute, by compute type: not in the catalog, so listed as unpriced (the
+    CI runner costs nothing while no job runs)."""
+    compute = (r.props.get("environment") or {}).get("computeType", "?")
+    raise KeyError(f"CodeBuild bills per build minute ({compute}); the catalog has no build-minute prices")
+    yield  # pragma: no cover
 
 
 def _root_volume(p: Pricer, r: Resource) -> tuple[float, float, float]:

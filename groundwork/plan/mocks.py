@@ -19,7 +19,8 @@ from typing import Any
 
 from pulumi.runtime import mocks
 
-from groundwork.plan.graph import RESOURCE_SIG, SIG
+from groundwork.plan import pulumi_eks
+from groundwork.plan.graph import RESOURCE_SIG, SIG, Resource
 
 DEFAULT_ACCOUNT = "123456789012"
 # Regions whose number of generally available AZs is not 3.
@@ -75,6 +76,11 @@ class GroundworkMocks(mocks.Mocks):
         self.default = Where(region=region, account=account or DEFAULT_ACCOUNT)
         self.providers: dict[str, dict[str, Any]] = {}  # "urn::id" -> provider inputs
         self.monitor: Any = None
+        self._children: list[Resource] = []  # registered by remote components' plugins
+
+    def drain_children(self) -> list[Resource]:
+        out, self._children = self._children, []
+        return out
 
     # -----------------------------------------------------------------------------------------
     def where(self, provider_ref: str | None) -> Where:
@@ -149,7 +155,9 @@ class GroundworkMocks(mocks.Mocks):
             return pid, inputs
         w = self.where(args.provider)
         if not args.custom:  # component resources, including remote (multi-language) components
-            return "", self._component(typ, name, inputs, urn, w)
+            providers = getattr(args, "providers", {}) or {}
+            self._protect = bool(getattr(args, "protect", False))
+            return "", self._component(typ, name, inputs, urn, self.where(providers.get("aws")), providers)
         return self._custom(typ, name, inputs, urn, w)
 
     def _autoname(self, name: str, urn: str) -> str:
@@ -191,6 +199,16 @@ class GroundworkMocks(mocks.Mocks):
                 uniqueId=f"AROA{_hex(urn, 17).upper()}",
             )
             return resource_name, out
+        if typ == "aws:iam/serviceLinkedRole:ServiceLinkedRole":
+            service = str(inputs.get("awsServiceName"))
+            role = {"autoscaling.amazonaws.com": "AWSServiceRoleForAutoScaling"}.get(
+                service, f"AWSServiceRoleFor{name}"
+            )
+            arn = w.arn("iam", f"role/aws-service-role/{service}/{role}", regional=False)
+            out.update(
+                name=role, arn=arn, path=f"/aws-service-role/{service}/", uniqueId=f"AROA{_hex(urn, 17).upper()}"
+            )
+            return arn, out
         if typ == "aws:iam/policy:Policy":
             arn = w.arn("iam", f"policy/{resource_name}", regional=False)
             out.update(name=resource_name, arn=arn)
@@ -294,12 +312,49 @@ class GroundworkMocks(mocks.Mocks):
         stack, project, parent_type, _ = parent_urn.split("::", 3)
         return f"{stack}::{project}::{parent_type}${typ}::{name}"
 
-    def _component(self, typ: str, name: str, inputs: dict[str, Any], urn: str, w: Where) -> dict[str, Any]:
+    def _component(
+        self, typ: str, name: str, inputs: dict[str, Any], urn: str, w: Where, providers: dict[str, str]
+    ) -> dict[str, Any]:
         if typ == "eks:index:Cluster":
-            return self._eks_cluster(name, inputs, urn, w)
+            return self._eks_cluster(name, inputs, urn, w, providers)
         return {}
 
-    def _eks_cluster(self, name: str, inputs: dict[str, Any], urn: str, w: Where) -> dict[str, Any]:
+    def _register_children(
+        self, urn: str, kids: list[pulumi_eks.Child], w: Where, providers: dict[str, str], states: dict[str, dict]
+    ) -> None:
+        """Record the children a remote component's plugin registers, as the engine would."""
+        urns: dict[str, str] = {}
+        for kid in kids:
+            parent = urns[kid.parent] if kid.parent else urn
+            child_urn = self._child_urn(parent, kid.type, kid.name)
+            urns[kid.name] = child_urn
+            if kid.type.startswith("pulumi:providers:"):
+                rid, out = _uuid(child_urn), dict(kid.inputs)
+            elif kid.name in states:
+                rid, out = str(states[kid.name].get("name") or kid.name), _merge(kid.inputs, states[kid.name])
+            else:
+                rid, out = self._custom(kid.type, kid.name, kid.inputs, child_urn, w)
+            package = kid.type.split(":")[0]
+            self._children.append(
+                Resource(
+                    urn=child_urn,
+                    type=kid.type,
+                    name=kid.name,
+                    custom=True,
+                    parent=parent,
+                    id=rid,
+                    provider=providers.get(package, "") if not kid.type.startswith("pulumi:providers:") else "",
+                    dependencies=[urns[d] for d in kid.depends_on],
+                    inputs=kid.inputs,
+                    outputs=out,
+                    # children inherit `protect` from their parent (Node.js SDK, resource.ts)
+                    options={**kid.options, **({"protect": True} if getattr(self, "_protect", False) else {})},
+                )
+            )
+
+    def _eks_cluster(
+        self, name: str, inputs: dict[str, Any], urn: str, w: Where, providers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         cluster_name = inputs.get("name") or self._autoname(f"{name}-eksCluster", urn)
         oidc_id = _hex(urn + "oidc", 32).upper()
         issuer = f"https://oidc.eks.{w.region}.amazonaws.com/id/{oidc_id}"
@@ -342,15 +397,31 @@ class GroundworkMocks(mocks.Mocks):
             ],
         }
         child = self._child_urn(urn, "aws:eks/cluster:Cluster", f"{name}-eksCluster")
+        oidc_arn = w.arn("iam", f"oidc-provider/oidc.eks.{w.region}.amazonaws.com/id/{oidc_id}", regional=False)
+
+        def role_arn(ref: Any) -> str:
+            reg = self.monitor.resources.get(ref.get("urn")) if isinstance(ref, dict) else None
+            return str(reg.state.get("arn")) if reg is not None else str(ref)
+
+        kids = pulumi_eks.children(name, inputs, role_arn, issuer)
+        self._register_children(
+            urn,
+            kids,
+            w,
+            providers or {},
+            {
+                f"{name}-eksCluster": cluster_state,
+                f"{name}-oidcProvider": {"arn": oidc_arn},
+                f"{name}-eks-k8s": {"kubeconfig": json.dumps(kubeconfig)},
+            },
+        )
         return {
             **inputs,
             "eksCluster": self._ref(child, cluster_name, cluster_state),
             "kubeconfig": kubeconfig,
             "kubeconfigJson": json.dumps(kubeconfig),
             "clusterSecurityGroupId": sg,
-            "oidcProviderArn": w.arn(
-                "iam", f"oidc-provider/oidc.eks.{w.region}.amazonaws.com/id/{oidc_id}", regional=False
-            ),
+            "oidcProviderArn": oidc_arn,
             "oidcProviderUrl": issuer.removeprefix("https://"),
             "oidcIssuer": issuer.removeprefix("https://"),
         }
@@ -359,6 +430,14 @@ class GroundworkMocks(mocks.Mocks):
 # ---------------------------------------------------------------------------------------------
 # computed outputs of the data-layer and platform types (what the provider returns after create)
 # ---------------------------------------------------------------------------------------------
+
+
+def _merge(inputs: dict[str, Any], state: dict[str, Any]) -> dict[str, Any]:
+    """Provider state over inputs, nested blocks merged (a create returns inputs plus computed fields)."""
+    out = dict(inputs)
+    for k, v in state.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 def _suffix(urn: str) -> str:

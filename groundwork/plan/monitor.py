@@ -93,6 +93,9 @@ class RecordingMonitor(mocks.MockMonitor):
             custom=bool(request.custom),
         )
         args.urn = urn  # type: ignore[attr-defined]
+        # a remote component's children get their providers from the component's providers map
+        args.providers = dict(request.providers)  # type: ignore[attr-defined]
+        args.protect = bool(request.protect)  # type: ignore[attr-defined]  (children inherit it)
         new_id, state = self.mocks.new_resource(args)
         rid = new_id or ""
         for key in request.additionalSecretOutputs:
@@ -105,9 +108,13 @@ class RecordingMonitor(mocks.MockMonitor):
         obj.update(state)
         record.id = rid
         record.outputs = state
+        if request.providers:
+            record.options["providers"] = dict(request.providers)
         with self._lock:
             self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, rid, state)
             self.records.append(record)
+            # what a remote component's plugin registers under it (groundwork.plan.pulumi_eks)
+            self.records.extend(getattr(self.mocks, "drain_children", list)())
         return resource_pb2.RegisterResourceResponse(urn=urn, id=rid, object=obj)
 
     def RegisterResourceOutputs(self, request: Any) -> empty_pb2.Empty:

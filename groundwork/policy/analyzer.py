@@ -94,7 +94,7 @@ class PolicyInfo:
 def _marshal(value: Any, ids: dict[str, str]) -> Any:
     """Recorded inputs -> analyzer properties (resource references become IDs, else URNs)."""
     if isinstance(value, dict):
-        if value.get(SIG) == RESOURCE_SIG:
+        if value.get(SIG) == RESOURCE_SIG or (set(value) == {"urn", "id"} and str(value["urn"]).startswith("urn:")):
             urn = str(value.get("urn", ""))
             return value.get("id") or ids.get(urn) or urn
         return {k: _marshal(v, ids) for k, v in value.items()}
@@ -266,6 +266,22 @@ class Analyzer:
     def analyzed(graph: Graph) -> list[Resource]:
         return [r for r in graph.resources if r.type != STACK_TYPE]
 
+    @staticmethod
+    def analyze_properties(r: Resource) -> dict[str, Any]:
+        """What `Analyze` receives: the resource's inputs, except for a remote component, whose
+        plugin registers it through the Node.js SDK's ComponentResource, which sends the engine no
+        properties (pulumi/pulumi sdk/nodejs/resource.ts: a component's args are not passed on).
+        The engine analyzes the resources the plugin registers under it instead."""
+        return {} if r.remote and not r.custom else r.inputs
+
+    @staticmethod
+    def stack_properties(r: Resource) -> dict[str, Any]:
+        """What `AnalyzeStack` receives: the resource's state after the step, i.e. its outputs
+        (pulumi/pulumi pkg/resource/deploy/step_generator.go, `AnalyzeResources`, builds each AnalyzerStackResource from the resource state's Outputs);
+        components carry their registered outputs. Resources recorded without outputs fall back
+        to their inputs."""
+        return r.outputs or r.inputs
+
     def analyze(self, graph: Graph) -> tuple[list[Diagnostic], int]:
         """Analyze every resource, then the stack. Returns diagnostics and the number of RPCs."""
         ids = {r.urn: r.id for r in graph.resources if r.id}
@@ -276,7 +292,7 @@ class Analyzer:
                 type=r.type,
                 urn=r.urn,
                 name=r.name,
-                properties=_struct(_marshal(r.inputs, ids)),
+                properties=_struct(_marshal(self.analyze_properties(r), ids)),
                 options=self._options(r),
                 provider=self._provider(r, graph, ids),
             )
@@ -288,7 +304,7 @@ class Analyzer:
                     type=r.type,
                     urn=r.urn,
                     name=r.name,
-                    properties=_struct(_marshal(r.inputs, ids)),
+                    properties=_struct(_marshal(self.stack_properties(r), ids)),
                     options=self._options(r),
                     provider=self._provider(r, graph, ids),
                     parent=r.parent,

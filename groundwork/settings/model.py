@@ -210,6 +210,12 @@ class ClusterSettings(Settings_):
         default_factory=list,
         description="CIDRs allowed to reach a public endpoint; 0.0.0.0/0 is refused.",
     )
+    operator_access: Literal["ssm", "none"] = Field(
+        "ssm",
+        description="How people reach the API: `ssm` creates a small SSM-managed host in a private subnet, "
+        "allowed on 443 by the cluster security group, for `scripts/cluster-tunnel.sh`; `none` only where "
+        "the public endpoint admits the operators' CIDRs.",
+    )
     admin_role_arns: list[Annotated[str, Field(pattern=ROLE_ARN)]] = Field(
         min_length=1,
         description="IAM roles given cluster-admin through EKS access entries (EKS-05). No IAM users.",
@@ -700,6 +706,14 @@ class DeliverySettings(Settings_):
         "Read-only; the scheduled drift check assumes it in the GitHub environment drift-<stack> (protected branches), "
         "and it may read the cluster's Secrets, which refreshing a Helm release needs.",
     )
+    code_connection_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[0-9a-f-]+$",
+        description="The account's CodeConnections connection to GitHub (created and authorised once in the "
+        "console). The stack's CodeBuild project uses it to run the repository's GitHub Actions jobs as runners "
+        "inside the VPC, the only place a private API endpoint answers (docs/delivery.md).",
+        json_schema_extra=hint("arn:aws:codeconnections:<region>:<account>:connection/<id>"),
+    )
     backend_url: str | None = Field(
         None,
         pattern=r"^(s3|file|https)://\S+$",
@@ -849,6 +863,13 @@ class StackSettings(Settings_):
         pattern=r"^\d{12}$",
         description="The only AWS account the stack may deploy to (provider allowedAccountIds).",
         json_schema_extra=hint('a 12-digit AWS account ID in quotes, e.g. "111111111111"'),
+    )
+    existing_service_linked_roles: list[Literal["autoscaling.amazonaws.com"]] = Field(
+        default_factory=list,
+        description="AWS services whose service-linked role already exists in the account (`groundwork "
+        "doctor` lists them). The stack creates the others (kept on destroy) before the KMS keys whose "
+        "policies name them: a key policy naming a role that does not exist yet fails CreateKey.",
+        json_schema_extra=hint('e.g. ["autoscaling.amazonaws.com"], as `groundwork doctor` prints it'),
     )
     owner: str = Field(min_length=1, max_length=256, description="Owner tag on every AWS resource (GOV-01).")
     cost_center: str = Field(min_length=1, max_length=256, description="CostCenter tag on every AWS resource (GOV-01).")

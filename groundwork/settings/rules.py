@@ -48,6 +48,7 @@ class Context:
     source: str
     today: dt.date
     environment: str | None = None
+    stack: str | None = None
     region: str | None = None
     dr_region: str | None = None
     account_id: str | None = None
@@ -1032,6 +1033,56 @@ def delivery(ctx: Context) -> Iterator[Finding]:
                 "an IAM role ARN, or groundwork:accountId set",
                 f"set groundwork:accountId (the role is then groundwork-<kind>-<stack>) or groundwork:delivery.{key}",
             )
+
+
+@rule
+def cluster_creator(ctx: Context) -> Iterator[Finding]:
+    """pulumi-eks always sets `bootstrapClusterCreatorAdminPermissions` (nodejs/eks/cluster/
+    cluster.ts): EKS itself gives whoever creates the cluster an admin access entry. The stack
+    makes that principal explicit, the deploy role, which `groundwork doctor` insists runs the
+    first `up`. Declaring an access entry for the same role as well would fail CreateAccessEntry
+    ("ResourceInUseException: The specified access entry resource is already in use")."""
+    d, c = ctx.delivery, ctx.cluster
+    if not d or not c or not d.github_repository or not ctx.stack:
+        return
+    creator = d.role("deploy", ctx.account_id, ctx.stack)
+    for key, arns in (("adminRoleArns", c.admin_role_arns), ("viewerRoleArns", c.viewer_role_arns)):
+        for i, arn in enumerate(arns):
+            if arn == creator:
+                yield Problem(
+                    _k(f"cluster.{key}[{i}]"),
+                    arn,
+                    "the deploy role creates the cluster and gets EKS's creator admin entry; a second entry "
+                    "for it fails CreateAccessEntry (ResourceInUseException)",
+                    "IAM roles other than the deploy role",
+                    f"remove {arn}: it is already the cluster's admin (groundwork doctor checks it runs the first up)",
+                    "EKS-05",
+                )
+
+
+@rule
+def api_reachable(ctx: Context) -> Iterator[Finding]:
+    """Everyone who applies the stack needs a network path to the API (groundwork.reachability
+    checks the planned graph; this catches the settings that cannot give one)."""
+    d, c = ctx.delivery, ctx.cluster
+    if d and d.github_repository and not d.code_connection_arn:
+        yield Problem(
+            _k("delivery.codeConnectionArn"),
+            MISSING_VALUE,
+            "CI's jobs must run inside the VPC to reach the Kubernetes API (GitHub-hosted runners have no fixed "
+            "address), on a CodeBuild runner that reaches GitHub through a CodeConnections connection",
+            "the ARN of the account's GitHub connection",
+            "create the connection once (Developer Tools > Connections, authorise the GitHub app) and set "
+            "groundwork:delivery.codeConnectionArn (docs/delivery.md)",
+        )
+    if c and c.operator_access == "none" and not (c.endpoint_public_access and c.public_access_cidrs):
+        yield Problem(
+            _k("cluster.operatorAccess"),
+            "none",
+            "with a private endpoint and no operator host, nobody outside CI can reach the API",
+            "ssm, or a public endpoint with publicAccessCidrs (not in prod)",
+            "set groundwork:cluster.operatorAccess to ssm (the default)",
+        )
 
 
 # ---------------------------------------------------------------------------------------------

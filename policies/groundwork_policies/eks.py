@@ -1,9 +1,12 @@
 """Kubernetes control plane and nodes EKS-01..EKS-09.
 
-Cluster controls read both levels: `eks:index:Cluster` inputs (what the offline plan and the
-component registration carry) and `aws:eks/cluster:Cluster` (what pulumi-eks creates in a
-real preview). Missing inputs take the provider's defaults (pulumi-eks: private endpoint
-off, public on), so an omission fails closed.
+Cluster controls judge `aws:eks/cluster:Cluster`, the resource pulumi-eks registers inside its
+`eks:index:Cluster` component. pulumi-eks is a remote component: in a real preview the engine
+analyzes the component with **no** properties (the Node.js SDK's ComponentResource sends none)
+and then the AWS resources the plugin creates, so no control may depend on the component's
+inputs (groundwork/plan/pulumi_eks.py says which children it creates for our arguments).
+Missing properties take the AWS provider's defaults (private endpoint off, public on), so an
+omission fails closed; unknown values (a preview before the cluster exists) pass.
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from .core import REGISTRY, UNKNOWN, Graph, PackContext, Resource, as_list, dict
 from .kubernetes_versions import EKS_RELEASES, in_standard_support
 from .network import SUBNET, subnet_tiers, zone
 
-EKS_COMPONENT = "eks:index:Cluster"
+EKS_COMPONENT = "eks:index:Cluster"  # analyzed with no properties: never judged
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
-CLUSTERS = (EKS_COMPONENT, EKS_CLUSTER)
+CLUSTERS = (EKS_CLUSTER,)
+SELF_MANAGED_NODES = ("aws:autoscaling/group:Group", "aws:ec2/launchConfiguration:LaunchConfiguration")
+CONFIG_MAP = "kubernetes:core/v1:ConfigMap"
+CREATOR_TAG = "groundwork:creator"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 MANAGED_NODE_GROUP = "eks:index:ManagedNodeGroup"
-NODE_GROUPS = (NODE_GROUP, MANAGED_NODE_GROUP)
+NODE_GROUPS = (NODE_GROUP,)  # eks:index:ManagedNodeGroup is a remote component: its NodeGroup child is judged
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
@@ -59,20 +65,8 @@ DATA_ACTIONS = (
 
 
 def cluster(r: Resource) -> dict[str, Any]:
-    """The cluster's settings in one shape, whichever level the resource is."""
+    """The settings of an `aws:eks/cluster:Cluster` in one shape."""
     p = r.props
-    if r.type == EKS_COMPONENT:
-        return {
-            "name": p.peek("name"),
-            "version": p.peek("version"),
-            "private": p.peek("endpointPrivateAccess", False),
-            "public": p.peek("endpointPublicAccess", True),
-            "cidrs": p.peek("publicAccessCidrs", ["0.0.0.0/0"]),
-            "key": p.peek("encryptionConfigKeyArn"),
-            "logs": p.peek("enabledClusterLogTypes", []),
-            "auth": p.peek("authenticationMode", "CONFIG_MAP"),
-            "deletion": p.peek("deletionProtection", False),
-        }
     vpc = p.peek("vpcConfig", {})
     encryption = p.peek("encryptionConfig", {})
     key = None
@@ -223,7 +217,7 @@ def no_public_endpoint(r: Resource, ctx: PackContext) -> Iterator[str]:
 @REGISTRY.resource(
     "aws-eks-cluster-require-access-entries",
     controls="EKS-05",
-    types=(*CLUSTERS, ACCESS_ENTRY),
+    types=(EKS_CLUSTER, ACCESS_ENTRY, CONFIG_MAP),
     severity="high",
     description="Cluster access goes through EKS access entries (API authentication mode) mapped to IAM roles, not users.",
     remediation="Use authenticationMode API and list IAM roles in groundwork:cluster.adminRoleArns / viewerRoleArns.",
@@ -234,16 +228,52 @@ def access_entries(r: Resource, ctx: PackContext) -> Iterator[str]:
         if isinstance(arn, str) and ":user/" in arn:
             yield f"access entry for the IAM user {arn}"
         return
+    if r.type == CONFIG_MAP:
+        meta = r.props.mapping("metadata")
+        if meta.get("name") == "aws-auth" and meta.get("namespace") == "kube-system":
+            data = r.props.mapping("data")
+            if data.get("mapUsers") or data.get("mapRoles"):
+                yield "the aws-auth ConfigMap maps IAM identities into the cluster (use access entries)"
+        return
     auth = cluster(r)["auth"]
     if not unknown(auth) and auth != "API":
         yield f"authentication mode is {auth}, not API (access entries only)"
-    if r.type == EKS_COMPONENT:
-        if r.props.items("userMappings"):
-            yield "userMappings map IAM users into the cluster"
-        for key, entry in r.props.mapping("accessEntries").items():
-            arn = entry.get("principalArn") if isinstance(entry, dict) else None
-            if isinstance(arn, str) and ":user/" in arn:
-                yield f"access entry {key} is for the IAM user {arn}"
+
+
+@REGISTRY.stack(
+    "aws-eks-cluster-declare-creator-admin",
+    controls="EKS-05",
+    types=(EKS_CLUSTER, ACCESS_ENTRY),
+    severity="high",
+    description="The admin access EKS gives the cluster's creator (bootstrapClusterCreatorAdminPermissions, which "
+    "pulumi-eks always sets) is declared: the cluster names its creator (tag groundwork:creator) and no access "
+    "entry duplicates it.",
+    remediation="Set groundwork:delivery.githubRepository (the deploy role creates the cluster and is tagged as its "
+    "creator) and keep that role out of groundwork:cluster.adminRoleArns / viewerRoleArns.",
+)
+def creator_admin(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
+    entries = g.of(ACCESS_ENTRY)
+    for c in g.of(EKS_CLUSTER):
+        # without an accessConfig, EKS's default also bootstraps the creator
+        bootstrap = c.props.mapping("accessConfig").get("bootstrapClusterCreatorAdminPermissions", True)
+        if bootstrap is False or unknown(bootstrap):
+            continue
+        creator = c.props.mapping("tags").get(CREATOR_TAG)
+        if unknown(creator):
+            continue
+        if not creator:
+            yield (
+                f"cluster {c.name} makes whoever creates it an admin without naming that principal (tag {CREATOR_TAG})",
+                c.urn,
+            )
+            continue
+        for e in entries:
+            if e.props.get("principalArn") == creator:
+                yield (
+                    f"access entry {e.name} duplicates the creator's admin entry for {creator} "
+                    "(CreateAccessEntry fails with ResourceInUseException)",
+                    e.urn,
+                )
 
 
 @REGISTRY.resource(
@@ -301,7 +331,7 @@ def node_minimum(r: Resource, ctx: PackContext) -> Iterator[str]:
 @REGISTRY.stack(
     "aws-eks-node-group-private-multi-az",
     controls="EKS-06",
-    types=(*NODE_GROUPS, EKS_COMPONENT, SUBNET),
+    types=(*NODE_GROUPS, *SELF_MANAGED_NODES, SUBNET),
     severity="high",
     description="Workloads run on managed node groups in private subnets spread over at least 2 AZs.",
     remediation="Give node groups the private subnets of every AZ; skip pulumi-eks's self-managed default node group.",
@@ -309,12 +339,12 @@ def node_minimum(r: Resource, ctx: PackContext) -> Iterator[str]:
 def node_placement(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     tiers = subnet_tiers(g)
     subnets = {s.urn: s for s in g.of(SUBNET)}
-    for c in g.of(EKS_COMPONENT):
-        if c.props.get("skipDefaultNodeGroup") is not True:
-            yield (
-                f"cluster {c.name} creates pulumi-eks's self-managed default node group; use managed node groups",
-                c.urn,
-            )
+    for asg in g.of(*SELF_MANAGED_NODES):
+        yield (
+            f"{asg.name} is a self-managed node group (pulumi-eks's default node group creates one); "
+            "use managed node groups",
+            asg.urn,
+        )
     for ng in g.of(*NODE_GROUPS):
         own = [subnets[u] for u in ng.deps("subnetIds") if u in subnets]
         if not own:

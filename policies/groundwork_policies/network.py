@@ -315,15 +315,15 @@ def no_public_ip(r: Resource, ctx: PackContext) -> Iterator[str]:
 @REGISTRY.resource(
     "aws-eks-nodes-no-public-ip",
     controls="NET-07",
-    types=("eks:index:Cluster", LAUNCH_TEMPLATE),
+    types=(LAUNCH_TEMPLATE, "aws:ec2/launchConfiguration:LaunchConfiguration"),
     severity="high",
     description="Kubernetes nodes have no public IP address.",
-    remediation="Set nodeAssociatePublicIpAddress to false / do not associate public IPs in the launch template.",
+    remediation="Do not associate public IPs in the nodes' launch template (or a self-managed group's launch configuration).",
 )
 def nodes_no_public_ip(r: Resource, ctx: PackContext) -> Iterator[str]:
-    if r.type == "eks:index:Cluster":
-        if r.props.flag("nodeAssociatePublicIpAddress") is not False and not r.props.flag("skipDefaultNodeGroup"):
-            yield "nodeAssociatePublicIpAddress is not false"
+    if r.type == "aws:ec2/launchConfiguration:LaunchConfiguration":
+        if r.props.flag("associatePublicIpAddress") is True:
+            yield "associatePublicIpAddress is true"
         return
     for i, ni in enumerate(r.props.items("networkInterfaces")):
         if isinstance(ni, dict) and str(ni.get("associatePublicIpAddress")).lower() == "true":

@@ -224,10 +224,16 @@ case(
 P = "aws-eks-nodes-no-public-ip"
 case(
     P,
-    "default-group-public",
-    chain(patch("eks", "skipDefaultNodeGroup", False), patch("eks", "nodeAssociatePublicIpAddress", DELETE)),
-    ["[NET-07] nodeAssociatePublicIpAddress is not false"],
-    target="eks",
+    "self-managed-public",
+    add(
+        Fx(
+            "aws:ec2/launchConfiguration:LaunchConfiguration",
+            "self-managed-nodes",
+            {"associatePublicIpAddress": True, "imageId": "ami-1", "instanceType": "t3.large"},
+        )
+    ),
+    ["[NET-07] associatePublicIpAddress is true"],
+    target="self-managed-nodes",
 )
 case(
     P,
@@ -343,9 +349,9 @@ P = "aws-eks-cluster-require-supported-version"
 case(
     P,
     "out-of-support",
-    patch("eks", "version", "1.33"),
+    patch("eks-cluster", "version", "1.33"),
     ["[EKS-01] Kubernetes 1.33: standard support ended 2026-07-29"],
-    target="eks",
+    target="eks-cluster",
 )
 case(
     P,
@@ -357,9 +363,9 @@ case(
 case(
     P,
     "unknown-version",
-    patch("eks", "version", "1.99"),
+    patch("eks-cluster", "version", "1.99"),
     ["[EKS-01] Kubernetes 1.99: not a known EKS version"],
-    target="eks",
+    target="eks-cluster",
 )
 
 P = "aws-eks-cluster-require-control-plane-logs"
@@ -378,30 +384,22 @@ case(
     remove("eks-log-group"),
     [
         "[EKS-02] no log group /aws/eks/groundwork-prod/cluster in the stack (EKS would create it unencrypted, kept forever)"
-    ]
-    * 2,
+    ],
 )
 case(
     P,
     "unencrypted",
     patch("eks-log-group", "kmsKeyId", DELETE),
-    ["[EKS-02] log group /aws/eks/groundwork-prod/cluster is not KMS-encrypted"] * 2,
+    ["[EKS-02] log group /aws/eks/groundwork-prod/cluster is not KMS-encrypted"],
 )
 case(
     P,
     "autonamed",
-    chain(patch("eks", "name", DELETE), remove("eks-cluster")),
-    ["[EKS-02] cluster eks has no explicit name, so its log group cannot be created ahead of it"],
+    patch("eks-cluster", "name", DELETE),
+    ["[EKS-02] cluster eks-cluster has no explicit name, so its log group cannot be created ahead of it"],
 )
 
 P = "aws-eks-cluster-require-secrets-encryption"
-case(
-    P,
-    "component",
-    patch("eks", "encryptionConfigKeyArn", DELETE),
-    ["[EKS-03] no KMS key encrypts Kubernetes Secrets"],
-    target="eks",
-)
 case(
     P,
     "aws-level",
@@ -414,16 +412,16 @@ P = "aws-eks-cluster-restrict-endpoint"
 case(
     P,
     "private-off",
-    patch("eks", "endpointPrivateAccess", DELETE),
+    patch("eks-cluster", "vpcConfig.endpointPrivateAccess", DELETE),
     ["[EKS-04] the private endpoint is off"],
-    target="eks",
+    target="eks-cluster",
 )
 case(
     P,
     "public-to-world",
-    patch("eks", "endpointPublicAccess", True),
+    patch("eks-cluster", "vpcConfig.endpointPublicAccess", True),
     ["[EKS-04] the public endpoint is open to 0.0.0.0/0"],
-    target="eks",
+    target="eks-cluster",
 )
 case(
     P,
@@ -437,32 +435,37 @@ P = "aws-eks-cluster-no-public-endpoint"
 case(
     P,
     "public-on",
-    chain(patch("eks", "endpointPublicAccess", True), patch("eks", "publicAccessCidrs", ["198.51.100.0/24"])),
+    chain(
+        patch("eks-cluster", "vpcConfig.endpointPublicAccess", True),
+        patch("eks-cluster", "vpcConfig.publicAccessCidrs", ["198.51.100.0/24"]),
+    ),
     ["[EKS-04] the public API endpoint is on"],
-    target="eks",
+    target="eks-cluster",
 )
 
 P = "aws-eks-cluster-require-access-entries"
 case(
     P,
     "config-map",
-    patch("eks", "authenticationMode", "API_AND_CONFIG_MAP"),
+    patch("eks-cluster", "accessConfig.authenticationMode", "API_AND_CONFIG_MAP"),
     ["[EKS-05] authentication mode is API_AND_CONFIG_MAP, not API (access entries only)"],
-    target="eks",
+    target="eks-cluster",
 )
 case(
     P,
-    "user-entry",
-    patch("eks", "accessEntries.admin-0.principalArn", "arn:aws:iam::333333333333:user/alice"),
-    ["[EKS-05] access entry admin-0 is for the IAM user arn:aws:iam::333333333333:user/alice"],
-    target="eks",
-)
-case(
-    P,
-    "user-mappings",
-    patch("eks", "userMappings", [{"userArn": "arn:aws:iam::1:user/bob", "username": "bob", "groups": []}]),
-    ["[EKS-05] userMappings map IAM users into the cluster"],
-    target="eks",
+    "aws-auth-config-map",
+    add(
+        Fx(
+            "kubernetes:core/v1:ConfigMap",
+            "aws-auth",
+            {
+                "metadata": {"name": "aws-auth", "namespace": "kube-system"},
+                "data": {"mapUsers": "- userarn: arn:aws:iam::1:user/bob\n  username: bob\n"},
+            },
+        )
+    ),
+    ["[EKS-05] the aws-auth ConfigMap maps IAM identities into the cluster (use access entries)"],
+    target="aws-auth",
 )
 case(
     P,
@@ -470,6 +473,26 @@ case(
     patch("access-entry", "principalArn", "arn:aws:iam::1:user/bob"),
     ["[EKS-05] access entry for the IAM user arn:aws:iam::1:user/bob"],
     target="access-entry",
+)
+
+P = "aws-eks-cluster-declare-creator-admin"
+case(
+    P,
+    "creator-not-named",
+    patch("eks-cluster", "tags", {"Name": "groundwork-prod"}),
+    [
+        "[EKS-05] cluster eks-cluster makes whoever creates it an admin without naming that principal "
+        "(tag groundwork:creator)"
+    ],
+)
+case(
+    P,
+    "creator-declared-twice",
+    patch("access-entry", "principalArn", "arn:aws:iam::333333333333:role/groundwork-deploy-prod"),
+    [
+        "[EKS-05] access entry access-entry duplicates the creator's admin entry for "
+        "arn:aws:iam::333333333333:role/groundwork-deploy-prod (CreateAccessEntry fails with ResourceInUseException)"
+    ],
 )
 
 P = "aws-iam-no-static-users"
@@ -533,8 +556,11 @@ case(P, "one-az", deps("nodes", "subnetIds", ["subnet-private-0"]), ["[EKS-06] n
 case(
     P,
     "default-node-group",
-    patch("eks", "skipDefaultNodeGroup", False),
-    ["[EKS-06] cluster eks creates pulumi-eks's self-managed default node group; use managed node groups"],
+    add(Fx("aws:autoscaling/group:Group", "eks-default-nodes", {"maxSize": 2, "minSize": 1})),
+    [
+        "[EKS-06] eks-default-nodes is a self-managed node group (pulumi-eks's default node group creates one); "
+        "use managed node groups"
+    ],
 )
 
 P = "aws-eks-node-group-require-launch-template"
@@ -620,7 +646,13 @@ case(
 )
 
 P = "aws-eks-cluster-require-deletion-protection"
-case(P, "off", patch("eks", "deletionProtection", False), ["[EKS-09] deletion protection is off"], target="eks")
+case(
+    P,
+    "off",
+    patch("eks-cluster", "deletionProtection", False),
+    ["[EKS-09] deletion protection is off"],
+    target="eks-cluster",
+)
 
 # --------------------------------------------------------------------------------------------- RDS
 P = "aws-rds-instance-require-pinned-postgres"
