@@ -99,6 +99,7 @@ cluster = Cluster(
         ci_viewer_role_arns=settings.ci_roles("preview"),
         ci_reader_role_arns=settings.ci_roles("drift"),
         creator_role_arn=next(iter(settings.ci_roles("deploy")), None),
+        storage_class=settings.in_cluster,
     ),
     opts=primary,
 )
@@ -205,10 +206,6 @@ backups = Backups(
     opts=primary,
 )
 
-# ---- Kubernetes platform -------------------------------------------------------------------
-# every in-cluster layer waits for the nodes, cluster DNS and the EBS CSI driver (cluster.ready)
-in_cluster = pulumi.ResourceOptions(providers=[providers.primary, cluster.provider], depends_on=cluster.ready)
-
 registry = Registry(
     "registry",
     RegistryArgs(
@@ -227,224 +224,247 @@ registry = Registry(
     opts=primary,
 )
 
-guardrails = Guardrails(
-    "guardrails",
-    GuardrailsArgs(
-        settings=settings.platform,
-        workloads=topology.workloads(settings),
-        network=manifests.Network(
-            load_balancer_cidrs=network.public_subnet_cidrs
-            if settings.ingress.scheme == "internet-facing"
-            else network.private_subnet_cidrs,
-            data_cidrs=network.database_subnet_cidrs,
-            extra_egress=[manifests.otlp_egress()],
+# ---- Kubernetes platform -------------------------------------------------------------------
+# A first deploy from outside the VPC sets `groundwork:inCluster: false` (docs/delivery.md): the AWS
+# layer comes up, including the CI runner and operator host that reach the private API; the
+# in-cluster layer follows from there.
+ingress: Ingress | None = None
+telemetry: Telemetry | None = None
+if settings.in_cluster:
+    # every in-cluster layer waits for the nodes, cluster DNS and the EBS CSI driver (cluster.ready)
+    in_cluster = pulumi.ResourceOptions(providers=[providers.primary, cluster.provider], depends_on=cluster.ready)
+
+    guardrails = Guardrails(
+        "guardrails",
+        GuardrailsArgs(
+            settings=settings.platform,
+            workloads=topology.workloads(settings),
+            network=manifests.Network(
+                load_balancer_cidrs=network.public_subnet_cidrs
+                if settings.ingress.scheme == "internet-facing"
+                else network.private_subnet_cidrs,
+                data_cidrs=network.database_subnet_cidrs,
+                extra_egress=[manifests.otlp_egress()],
+            ),
+            registry=registry.registry,
         ),
-        registry=registry.registry,
-    ),
-    opts=in_cluster,
-)
-namespaces = {**guardrails.platform_namespaces, **guardrails.namespaces}
+        opts=in_cluster,
+    )
+    namespaces = {**guardrails.platform_namespaces, **guardrails.namespaces}
 
-external_secrets = ExternalSecrets(
-    "external-secrets",
-    ExternalSecretsArgs(
-        naming=naming,
-        region=settings.region,
-        cluster_name=cluster.name,
-        cluster_arn=cluster.arn,
-        account_id=cluster.account_id,
-        secrets_key_arn=keys.arns["secrets"],
-        service_secrets=[
-            *[
-                SyncedSecret(
-                    s.name,
-                    s.team,
-                    "database",
-                    database.service_secret_names[s.name],
-                    database.service_secret_arns[s.name],
-                )
-                for s in settings.services
-                if s.database
-            ],
-            *[
-                SyncedSecret(s.name, s.team, "cache", cache.secret_name, cache.secret_arn)
-                for s in settings.services
-                if s.cache
-            ],
-            *[
-                SyncedSecret(s.name, s.team, "app", secrets.app_secret_names[s.name], secrets.app_secret_arns[s.name])
-                for s in settings.services
-                if s.secrets
-            ],
-        ],
-        extra_stores=[
-            StoreSpec(
-                "gitops",
-                ["argocd"],
-                [
-                    SyncedSecret(n, "gitops", n, secrets.platform_secret_names[n], secrets.platform_secret_arns[n])
-                    for n in secrets.platform_secret_names
-                    if n.startswith("argocd-")
-                ],
-            ),
-            StoreSpec(
-                "monitoring",
-                ["monitoring"],
-                [
-                    *[
-                        SyncedSecret(
-                            n, "monitoring", n, secrets.platform_secret_names[n], secrets.platform_secret_arns[n]
-                        )
-                        for n in ("alerting", "grafana-admin", "postgres-monitor")
-                        if n in secrets.platform_secret_names
-                    ],
-                    SyncedSecret("cache", "monitoring", "cache", cache.secret_name, cache.secret_arn),
-                ],
-            ),
-            StoreSpec(
-                "database-admin",
-                ["groundwork-system"],
-                [
+    external_secrets = ExternalSecrets(
+        "external-secrets",
+        ExternalSecretsArgs(
+            naming=naming,
+            region=settings.region,
+            cluster_name=cluster.name,
+            cluster_arn=cluster.arn,
+            account_id=cluster.account_id,
+            secrets_key_arn=keys.arns["secrets"],
+            service_secrets=[
+                *[
                     SyncedSecret(
-                        "master", "database-admin", "master", database.master_secret_arn, database.master_secret_arn
-                    ),
-                    *[
-                        SyncedSecret(
-                            n, "database-admin", n, secrets.platform_secret_names[n], secrets.platform_secret_arns[n]
-                        )
-                        for n in ("postgres-monitor",)
-                        if n in secrets.platform_secret_names
-                    ],
-                    *[
-                        SyncedSecret(
-                            s.name,
-                            "database-admin",
-                            "database",
-                            database.service_secret_names[s.name],
-                            database.service_secret_arns[s.name],
-                        )
-                        for s in settings.services
-                        if s.database
-                    ],
+                        s.name,
+                        s.team,
+                        "database",
+                        database.service_secret_names[s.name],
+                        database.service_secret_arns[s.name],
+                    )
+                    for s in settings.services
+                    if s.database
                 ],
-            ),
-        ],
-        namespace_resources=namespaces,
-        refresh_interval=settings.platform.secret_refresh_interval,
-        high_availability=settings.platform.high_availability,
-    ),
-    opts=in_cluster,
-)
-
-db_services = [s.name for s in settings.services if s.database]
-if db_services:
-    DatabaseBootstrap(
-        "database-bootstrap",
-        DatabaseBootstrapArgs(
-            services=db_services,
-            service_secret_names=database.service_secret_names,
-            master_secret_arn=database.master_secret_arn,
-            image=registry.mirror(catalog.POSTGRES_CLIENT_IMAGES[settings.database.engine_version.split(".")[0]]),
-            store=external_secrets.stores["database-admin"],
-            database_host=database.address,
-            monitor_secret_name=secrets.platform_secret_names.get("postgres-monitor"),
-            reset_passwords=settings.database.restore is not None,
-            depends_on=[namespaces["groundwork-system"], external_secrets.store_resources["database-admin"], database],
+                *[
+                    SyncedSecret(s.name, s.team, "cache", cache.secret_name, cache.secret_arn)
+                    for s in settings.services
+                    if s.cache
+                ],
+                *[
+                    SyncedSecret(
+                        s.name, s.team, "app", secrets.app_secret_names[s.name], secrets.app_secret_arns[s.name]
+                    )
+                    for s in settings.services
+                    if s.secrets
+                ],
+            ],
+            extra_stores=[
+                StoreSpec(
+                    "gitops",
+                    ["argocd"],
+                    [
+                        SyncedSecret(n, "gitops", n, secrets.platform_secret_names[n], secrets.platform_secret_arns[n])
+                        for n in secrets.platform_secret_names
+                        if n.startswith("argocd-")
+                    ],
+                ),
+                StoreSpec(
+                    "monitoring",
+                    ["monitoring"],
+                    [
+                        *[
+                            SyncedSecret(
+                                n, "monitoring", n, secrets.platform_secret_names[n], secrets.platform_secret_arns[n]
+                            )
+                            for n in ("alerting", "grafana-admin", "postgres-monitor")
+                            if n in secrets.platform_secret_names
+                        ],
+                        SyncedSecret("cache", "monitoring", "cache", cache.secret_name, cache.secret_arn),
+                    ],
+                ),
+                StoreSpec(
+                    "database-admin",
+                    ["groundwork-system"],
+                    [
+                        SyncedSecret(
+                            "master", "database-admin", "master", database.master_secret_arn, database.master_secret_arn
+                        ),
+                        *[
+                            SyncedSecret(
+                                n,
+                                "database-admin",
+                                n,
+                                secrets.platform_secret_names[n],
+                                secrets.platform_secret_arns[n],
+                            )
+                            for n in ("postgres-monitor",)
+                            if n in secrets.platform_secret_names
+                        ],
+                        *[
+                            SyncedSecret(
+                                s.name,
+                                "database-admin",
+                                "database",
+                                database.service_secret_names[s.name],
+                                database.service_secret_arns[s.name],
+                            )
+                            for s in settings.services
+                            if s.database
+                        ],
+                    ],
+                ),
+            ],
+            namespace_resources=namespaces,
             refresh_interval=settings.platform.secret_refresh_interval,
+            high_availability=settings.platform.high_availability,
         ),
         opts=in_cluster,
     )
 
-ingress = None
-if settings.ingress.enabled:
-    ingress = Ingress(
-        "ingress",
-        IngressArgs(
-            settings=settings.ingress,
+    db_services = [s.name for s in settings.services if s.database]
+    if db_services:
+        DatabaseBootstrap(
+            "database-bootstrap",
+            DatabaseBootstrapArgs(
+                services=db_services,
+                service_secret_names=database.service_secret_names,
+                master_secret_arn=database.master_secret_arn,
+                image=registry.mirror(catalog.POSTGRES_CLIENT_IMAGES[settings.database.engine_version.split(".")[0]]),
+                store=external_secrets.stores["database-admin"],
+                database_host=database.address,
+                monitor_secret_name=secrets.platform_secret_names.get("postgres-monitor"),
+                reset_passwords=settings.database.restore is not None,
+                depends_on=[
+                    namespaces["groundwork-system"],
+                    external_secrets.store_resources["database-admin"],
+                    database,
+                ],
+                refresh_interval=settings.platform.secret_refresh_interval,
+            ),
+            opts=in_cluster,
+        )
+
+    ingress = None
+    if settings.ingress.enabled:
+        ingress = Ingress(
+            "ingress",
+            IngressArgs(
+                settings=settings.ingress,
+                naming=naming,
+                region=settings.region,
+                vpc_id=network.vpc_id,
+                cluster_name=cluster.name,
+                cluster_arn=cluster.arn,
+                account_id=cluster.account_id,
+                logs_key_arn=keys.arns["logs"],
+                tags=settings.base_tags,
+                teams=settings.teams,
+                exposed=[
+                    Exposed(s.name, s.team, s.port, s.ingress.path, s.ingress.health_check_path)
+                    for s in settings.services
+                    if s.ingress
+                ],
+                namespace_resources=namespaces,
+                log_retention_days=settings.ingress.waf_log_retention_days,
+                high_availability=settings.platform.high_availability,
+                protect=settings.protect,
+            ),
+            opts=in_cluster,
+        )
+
+    gitops = GitOps(
+        "gitops",
+        GitOpsArgs(
+            settings=settings.gitops,
+            environment=settings.environment,
+            services=[ServiceSource(*x) for x in topology.sources(settings)],
+            namespace=namespaces["argocd"],
+            platform_store=external_secrets.stores.get("gitops"),
+            platform_store_resource=external_secrets.store_resources.get("gitops"),
+            repository_secret=secrets.platform_secret_names.get("argocd-repository"),
+            oidc_secret=secrets.platform_secret_names.get("argocd-oidc"),
+            refresh_interval=settings.platform.secret_refresh_interval,
+            hpa_owns_replicas=settings.platform.availability_policies,
+            depends_on=[*guardrails.namespaces.values(), *guardrails.policies, external_secrets],
+        ),
+        opts=in_cluster,
+    )
+
+    # ---- Observability ---------------------------------------------------------------------------
+    telemetry = Telemetry(
+        "telemetry",
+        TelemetryArgs(
+            settings=settings.observability,
             naming=naming,
+            environment=settings.environment,
             region=settings.region,
-            vpc_id=network.vpc_id,
             cluster_name=cluster.name,
             cluster_arn=cluster.arn,
             account_id=cluster.account_id,
             logs_key_arn=keys.arns["logs"],
-            tags=settings.base_tags,
-            teams=settings.teams,
-            exposed=[
-                Exposed(s.name, s.team, s.port, s.ingress.path, s.ingress.health_check_path)
-                for s in settings.services
-                if s.ingress
-            ],
-            namespace_resources=namespaces,
-            log_retention_days=settings.ingress.waf_log_retention_days,
+            namespace=namespaces["monitoring"],
             high_availability=settings.platform.high_availability,
+            force_destroy=not settings.protect,
             protect=settings.protect,
         ),
         opts=in_cluster,
     )
 
-gitops = GitOps(
-    "gitops",
-    GitOpsArgs(
-        settings=settings.gitops,
-        environment=settings.environment,
-        services=[ServiceSource(*x) for x in topology.sources(settings)],
-        namespace=namespaces["argocd"],
-        platform_store=external_secrets.stores.get("gitops"),
-        platform_store_resource=external_secrets.store_resources.get("gitops"),
-        repository_secret=secrets.platform_secret_names.get("argocd-repository"),
-        oidc_secret=secrets.platform_secret_names.get("argocd-oidc"),
-        refresh_interval=settings.platform.secret_refresh_interval,
-        hpa_owns_replicas=settings.platform.availability_policies,
-        depends_on=[*guardrails.namespaces.values(), *guardrails.policies, external_secrets],
-    ),
-    opts=in_cluster,
-)
+    monitoring = Monitoring(
+        "monitoring",
+        MonitoringArgs(
+            settings=settings.observability,
+            environment=settings.environment,
+            cluster_name=cluster.name,
+            services=[
+                Scraped(s.name, s.team, s.port, s.metrics_port or s.port, s.metrics_path) for s in settings.services
+            ],
+            namespace_resources=namespaces,
+            store=external_secrets.stores["monitoring"],
+            store_resource=external_secrets.store_resources["monitoring"],
+            grafana_admin_secret=secrets.platform_secret_names["grafana-admin"],
+            alerting_secret=secrets.platform_secret_names["alerting"],
+            database_host=database.address,
+            database_monitor_secret=secrets.platform_secret_names.get("postgres-monitor"),
+            cache_host=cache.primary_endpoint,
+            cache_secret=cache.secret_name,
+            quay=registry.quay,
+            probe_url=f"https://{settings.ingress.host}/"
+            if settings.ingress.enabled and settings.ingress.host and settings.ingress.certificate_arn
+            else None,
+            refresh_interval=settings.platform.secret_refresh_interval,
+        ),
+        opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[telemetry])),
+    )
 
-# ---- Observability ---------------------------------------------------------------------------
-telemetry = Telemetry(
-    "telemetry",
-    TelemetryArgs(
-        settings=settings.observability,
-        naming=naming,
-        environment=settings.environment,
-        region=settings.region,
-        cluster_name=cluster.name,
-        cluster_arn=cluster.arn,
-        account_id=cluster.account_id,
-        logs_key_arn=keys.arns["logs"],
-        namespace=namespaces["monitoring"],
-        high_availability=settings.platform.high_availability,
-        force_destroy=not settings.protect,
-        protect=settings.protect,
-    ),
-    opts=in_cluster,
-)
-
-monitoring = Monitoring(
-    "monitoring",
-    MonitoringArgs(
-        settings=settings.observability,
-        environment=settings.environment,
-        cluster_name=cluster.name,
-        services=[Scraped(s.name, s.team, s.port, s.metrics_port or s.port, s.metrics_path) for s in settings.services],
-        namespace_resources=namespaces,
-        store=external_secrets.stores["monitoring"],
-        store_resource=external_secrets.store_resources["monitoring"],
-        grafana_admin_secret=secrets.platform_secret_names["grafana-admin"],
-        alerting_secret=secrets.platform_secret_names["alerting"],
-        database_host=database.address,
-        database_monitor_secret=secrets.platform_secret_names.get("postgres-monitor"),
-        cache_host=cache.primary_endpoint,
-        cache_secret=cache.secret_name,
-        quay=registry.quay,
-        probe_url=f"https://{settings.ingress.host}/"
-        if settings.ingress.enabled and settings.ingress.host and settings.ingress.certificate_arn
-        else None,
-        refresh_interval=settings.platform.secret_refresh_interval,
-    ),
-    opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=[telemetry])),
-)
 
 if settings.observability.aws_alarms.enabled:
     Alarms(
@@ -497,4 +517,4 @@ pulumi.export("repositoryUrls", registry.repository_urls)
 pulumi.export("teamNamespaces", settings.teams)
 pulumi.export("ingressClass", ingress.class_name if ingress else None)
 pulumi.export("webAclArn", ingress.web_acl_arn if ingress else None)
-pulumi.export("otlpEndpoint", telemetry.otlp_endpoint)
+pulumi.export("otlpEndpoint", telemetry.otlp_endpoint if telemetry else None)

@@ -77,6 +77,8 @@ class ClusterArgs:
     # access entry too (a second entry for it fails CreateAccessEntry), and `groundwork doctor`
     # refuses a first `up` by any other principal.
     creator_role_arn: str | None = None
+    # the default StorageClass is an in-cluster object: left out of a first `up` from outside the VPC
+    storage_class: bool = True
 
 
 class Cluster(pulumi.ComponentResource):
@@ -262,30 +264,32 @@ class Cluster(pulumi.ComponentResource):
             enable_server_side_apply=True,
             opts=child,
         )
-        storage_class = k8s.storage.v1.StorageClass(
-            f"{name}-gp3",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name="gp3", annotations={"storageclass.kubernetes.io/is-default-class": "true"}
-            ),
-            provisioner="ebs.csi.aws.com",
-            volume_binding_mode="WaitForFirstConsumer",
-            allow_volume_expansion=True,
-            reclaim_policy="Delete",
-            # volumes of persistent claims carry the Backup tag, so the AWS Backup selection covers them
-            parameters={  # type: ignore[arg-type]
-                "type": "gp3",
-                "encrypted": "true",
-                "kmsKeyId": args.data_key_arn,
-                "tagSpecification_1": f"Backup={args.backup_tag}",
-            },
-            opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ebs]),
-        )
+        storage_class: pulumi.Resource | None = None
+        if args.storage_class:
+            storage_class = k8s.storage.v1.StorageClass(
+                f"{name}-gp3",
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name="gp3", annotations={"storageclass.kubernetes.io/is-default-class": "true"}
+                ),
+                provisioner="ebs.csi.aws.com",
+                volume_binding_mode="WaitForFirstConsumer",
+                allow_volume_expansion=True,
+                reclaim_policy="Delete",
+                # volumes of persistent claims carry the Backup tag, so the AWS Backup selection covers them
+                parameters={  # type: ignore[arg-type]
+                    "type": "gp3",
+                    "encrypted": "true",
+                    "kmsKeyId": args.data_key_arn,
+                    "tagSpecification_1": f"Backup={args.backup_tag}",
+                },
+                opts=pulumi.ResourceOptions(parent=self, provider=self.provider, depends_on=[ebs]),
+            )
 
         # What every in-cluster layer waits for: nodes to schedule on (every node group ACTIVE),
         # cluster DNS (coredns, an add-on EKS reports ACTIVE only once its pods run) and volumes
         # (the EBS CSI driver and the default StorageClass). Without it Helm releases start as
         # soon as the API answers and rely on their timeouts while nodes join.
-        self.ready: list[pulumi.Resource] = [*groups, coredns, ebs, storage_class]
+        self.ready: list[pulumi.Resource] = [*groups, coredns, ebs, *([storage_class] if storage_class else [])]
 
         self.register_outputs(
             {

@@ -31,7 +31,7 @@ from tests.github_fake import FakeGitHub, serve
 runner = CliRunner()
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTIONS = sorted((ROOT / ".github" / "actions").glob("*/action.yml"))
-SCRIPTS = sorted((ROOT / ".github" / "scripts").glob("*.sh"))
+SCRIPTS = sorted([*(ROOT / ".github" / "scripts").glob("*.sh"), *(ROOT / "scripts").glob("*.sh")])
 SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
 ROLE = "arn:aws:iam::111111111111:role/ci"
 REQUIRE_NODE = os.environ.get("GROUNDWORK_REQUIRE_NODE") == "1"
@@ -136,7 +136,7 @@ def test_every_shell_block_and_script_passes_shellcheck(tmp_path: Path) -> None:
             problems.append(out.stdout)
         checked += 1
     assert problems == []
-    assert len(SCRIPTS) == 3 and checked >= 20
+    assert len(SCRIPTS) == 4 and checked >= 20
 
 
 # --------------------------------------------------------------------------------------------- what the workflows promise
@@ -317,10 +317,18 @@ def test_delivery_settings_rules() -> None:
         return []
 
     repo = "example-org/groundwork"
-    assert problems("prod", delivery={"githubRepository": repo, "approval": False, "reviewers": ["team:x"]}) == [
+    connection = "arn:aws:codeconnections:eu-west-1:333333333333:connection/9f8e7d6c-5b4a-3928-1706-f5e4d3c2b1a0"
+    ci = {"githubRepository": repo, "codeConnectionArn": connection}
+    assert problems("prod", delivery={**ci, "approval": False, "reviewers": ["team:x"]}) == [
         "groundwork:delivery.approval"
     ]
-    assert problems("staging", delivery={"githubRepository": repo}) == ["groundwork:delivery.reviewers"]
+    assert problems(
+        "staging", delivery={**ci, "codeConnectionArn": connection.replace("333333333333", "222222222222")}
+    ) == ["groundwork:delivery.reviewers"]
+    # CI's jobs need the runner inside the VPC, which needs the GitHub connection
+    assert problems("prod", delivery={"githubRepository": repo, "reviewers": ["team:x"]}) == [
+        "groundwork:delivery.codeConnectionArn"
+    ]
     assert problems("prod", delivery={"reviewers": ["team:sre"], "driftDetection": False}) == [
         "groundwork:delivery.driftDetection"
     ]
@@ -579,7 +587,8 @@ def test_cost_comment_script_prices_base_and_head(tmp_path: Path) -> None:
     comment = (out / "comment.md").read_text()
     assert comment.startswith("<!-- groundwork-cost -->") and (tmp_path / "s.md").read_text() == comment
     rows = {line.split("|")[1].strip(): line for line in comment.splitlines() if line.startswith("| ") and "$" in line}
-    assert "| +$11.38 |" in rows["prod"] and "| +$0.00 |" in rows["dev"]  # only prod changed: m7g costs more than m6g
+    # only prod changed: 3 nodes x 730 h x ($0.0912 - $0.0860 per hour) = $11.388
+    assert "| +$11.39 |" in rows["prod"] and "| +$0.00 |" in rows["dev"]
     assert "cluster-general" in comment.split("### prod")[1]
     assert (out / "pr-number").read_text() == "42\n" and (out / "head-sha").read_text() == "d" * 40 + "\n"
 

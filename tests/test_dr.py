@@ -29,7 +29,7 @@ from groundwork.dr.plan import choose, write_stack_file
 from groundwork.dr.status import status
 from groundwork.plan import load_stack_config, run_program
 from groundwork.settings import load_settings
-from tests.conftest import ROOT, stack_config
+from tests.conftest import ROOT, section, stack_config
 
 ACCOUNT = "333333333333"
 PRIMARY, DR = "eu-west-1", "eu-central-1"
@@ -435,7 +435,7 @@ def quota_stubs(world: World, eips: float = 5.0) -> None:
 
 def test_doctor_finds_what_blocks_a_first_up(aws: World) -> None:
     quota_stubs(aws, eips=2.0)  # three NAT gateways need three addresses
-    s = settings(delivery={"githubRepository": "example-org/groundwork", "reviewers": ["team:sre"]})
+    s = settings(delivery={**section("prod", "delivery"), "reviewers": ["team:sre"]})
     findings = {f.check: f for f in doctor(aws, s)}
     assert findings["credentials"].level == "ok"  # moto's account is the stack's
     assert findings["region"].level == "ok" and findings["DR region"].level == "ok"
@@ -488,7 +488,7 @@ def test_doctor_passes_when_everything_is_in_place(aws: World) -> None:
     kms = boto3.client("kms", region_name=PRIMARY)
     kms.create_alias(AliasName="alias/groundwork-state-prod", TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
     ingress = {**json.loads(stack_config("prod").config["groundwork:ingress"]), "certificateArn": cert}
-    s = settings(ingress=ingress, delivery={"githubRepository": "example-org/groundwork", "reviewers": ["team:sre"]})
+    s = settings(ingress=ingress, delivery={**section("prod", "delivery"), "reviewers": ["team:sre"]})
     as_deploy_role(aws)  # the first `up` runs as the deploy role, the declared cluster admin
     findings = doctor(aws, s)
     assert [f for f in findings if f.level != "ok"] == [], findings

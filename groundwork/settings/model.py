@@ -879,6 +879,12 @@ class StackSettings(Settings_):
     protect: bool = Field(
         True, description="Pulumi protect + retainOnDelete on stateful resources; required in prod (GOV-02)."
     )
+    in_cluster: bool = Field(
+        True,
+        description="Deploy the in-cluster layer (namespaces, guardrails, charts, Argo CD). `false` only for the "
+        "first `up` of a stack from outside its VPC: the AWS layer, with the CI runner and the operator host that "
+        "reach the private API, comes up first (docs/delivery.md, first deployment); remove it afterwards.",
+    )
     network: NetworkSettings = Field(default_factory=NetworkSettings, description="The VPC.")  # type: ignore[arg-type]
     cluster: ClusterSettings = Field(description="The EKS cluster and its node groups.")
     database: DatabaseSettings = Field(default_factory=DatabaseSettings, description="RDS PostgreSQL.")  # type: ignore[arg-type]

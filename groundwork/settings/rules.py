@@ -69,6 +69,7 @@ class Context:
     services: list[ServiceSettings] | None = None
     exemptions: list[Exemption] = field(default_factory=list)
     protect: bool | None = None
+    in_cluster: bool | None = None
     substituted: set[str] = field(default_factory=set)
 
     def real(self, key: str) -> bool:
@@ -1058,6 +1059,17 @@ def cluster_creator(ctx: Context) -> Iterator[Finding]:
                     f"remove {arn}: it is already the cluster's admin (groundwork doctor checks it runs the first up)",
                     "EKS-05",
                 )
+
+
+@rule
+def first_deploy_step(ctx: Context) -> Iterator[Finding]:
+    if ctx.in_cluster is False:
+        yield Advice(
+            _k("inCluster"),
+            "the in-cluster layer is left out (first deploy, step 1: the AWS layer with the CI runner and the "
+            "operator host); its policies are advisory until it is deployed",
+            "remove groundwork:inCluster after this `up`, so the next deployment from inside the VPC installs it",
+        )
 
 
 @rule

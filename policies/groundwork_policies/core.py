@@ -303,6 +303,12 @@ class PackContext:
             exemptions[e["control"]] = (str(e["reason"]), frozenset(str(p) for p in policies))
         return cls(project, stack, resolve_environment(stack, config, project), dict(config), exemptions, today)
 
+    @property
+    def in_cluster(self) -> bool:
+        """False for the first `up` of a stack from outside its VPC (`groundwork:inCluster: false`):
+        the in-cluster layer is not in the graph yet, so its controls are advisory until it is."""
+        return str(self.config.get(f"{self.project}:inCluster", "true")).lower() != "false"
+
     def setting(self, key: str, default: Any = None) -> Any:
         """A structured project setting from the stack config (e.g. `services`)."""
         raw = self.config.get(f"{self.project}:{key}")
@@ -527,6 +533,11 @@ def _tuple(value: tuple[str, ...] | str) -> tuple[str, ...]:
 
 
 REGISTRY = Registry()
+IN_CLUSTER_LATER = (
+    "the in-cluster layer is not deployed yet (groundwork:inCluster is false for a first deploy in two steps; "
+    "the next `up` from inside the VPC installs it and this control is mandatory again)"
+)
+
 CONFIG_SCHEMA = PolicyConfigSchema(
     properties={
         "reason": {"type": "string", "description": "Why this policy's enforcement was changed (shown in the report)."}
@@ -544,6 +555,8 @@ def enforcement(spec: Spec, ctx: PackContext) -> tuple[EnforcementLevel, str]:
     if exempted and len(exempted) == len(spec.controls):
         reasons = "; ".join(f"{c}: {ctx.exemptions[c][0]}" for c in exempted)
         return EnforcementLevel.ADVISORY, f"exempted for this stack ({reasons})"
+    if spec.name.startswith("kubernetes-") and not ctx.in_cluster:
+        return EnforcementLevel.ADVISORY, IN_CLUSTER_LATER
     if applies(spec.tier, ctx.environment):
         return EnforcementLevel.MANDATORY, ""
     return EnforcementLevel.ADVISORY, f"advisory in {ctx.environment}: mandatory in tier {spec.tier}"
