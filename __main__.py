@@ -482,6 +482,7 @@ if settings.observability.aws_alarms.enabled:
             certificate_arn=settings.ingress.certificate_arn if settings.ingress.enabled else None,
             load_balancer=settings.ingress.enabled and any(s.ingress for s in settings.services),
             alerting_secret_arn=secrets.platform_secret_arns["alerting"],
+            chatbot_provider=providers.chatbot,
         ),
         opts=primary,
     )

@@ -48,6 +48,8 @@ class AlarmsArgs:
     certificate_arn: str | None = None
     load_balancer: bool = False
     alerting_secret_arn: pulumi.Input[str] | None = None
+    # where the Chatbot configuration is created (its API is not in every region: groundwork.regions)
+    chatbot_provider: pulumi.ProviderResource | None = None
 
 
 class Alarms(pulumi.ComponentResource):
@@ -152,7 +154,7 @@ class Alarms(pulumi.ComponentResource):
                 sns_topic_arns=[t.arn for t in self.topics.values()],
                 guardrail_policy_arns=["arn:aws:iam::aws:policy/AWSDenyAll"],
                 logging_level="ERROR",
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, provider=args.chatbot_provider),
             )
         if n.pager_sns_subscription and args.alerting_secret_arn is not None:
             url = aws.secretsmanager.get_secret_version_output(secret_id=args.alerting_secret_arn).secret_string.apply(

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from groundwork import regions
+
 
 @dataclass(frozen=True)
 class AwsProvidersArgs:
@@ -25,6 +27,9 @@ class AwsProvidersArgs:
 class AwsProviders:
     primary: aws.Provider
     dr: aws.Provider
+    # AWS Chatbot's API exists in four regions only (groundwork.regions): its configuration is
+    # created through this provider, the primary one where the stack's region has Chatbot
+    chatbot: aws.Provider
 
 
 def aws_providers(name: str, args: AwsProvidersArgs) -> AwsProviders:
@@ -38,7 +43,10 @@ def aws_providers(name: str, args: AwsProvidersArgs) -> AwsProviders:
             allowed_account_ids=[args.account_id] if args.account_id else None,
         )
 
-    return AwsProviders(primary=provider("primary", args.region), dr=provider("dr", args.dr_region))
+    primary = provider("primary", args.region)
+    chatbot_region = regions.chatbot_region(args.region)
+    chatbot = primary if chatbot_region == args.region else provider("chatbot", chatbot_region)
+    return AwsProviders(primary=primary, dr=provider("dr", args.dr_region), chatbot=chatbot)
 
 
 def account_and_partition(parent: pulumi.Resource) -> tuple[pulumi.Output[str], pulumi.Output[str]]:

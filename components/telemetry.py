@@ -311,6 +311,10 @@ def collector_values(s: ObservabilitySettings, environment: str, ha: bool) -> di
     """OTLP in, probabilistic sampling, OTLP out to Tempo (pipelines the chart enables by default
     for logs and metrics are removed: the collector carries traces only)."""
     return {
+        # the Service services send OTLP to: the chart names it `<release>-<chart>` unless the
+        # release name contains the chart name (templates/_helpers.tpl, fullname), which
+        # `otel-collector` does not (groundwork/addresses.py, tests/test_addresses.py)
+        "fullnameOverride": COLLECTOR,
         "mode": "deployment",
         "replicaCount": 2 if ha else 1,
         "image": {"repository": "otel/opentelemetry-collector-contrib"},

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlparse
 import botocore.exceptions
 import yaml
 
+from groundwork import regions
 from groundwork.delivery.stack import GITHUB_OIDC, backend_url, secrets_provider
 from groundwork.dr.aws import ClientFactory, call, missing
 from groundwork.iam import SERVICE_LINKED_ROLES
@@ -23,6 +24,9 @@ from groundwork.settings.model import StackSettings
 QUOTAS = {  # (service, quota code): what needs it
     ("ec2", "L-0263D0A3"): "Elastic IP addresses (one per NAT gateway)",
     ("vpc", "L-F678F1CE"): "VPCs per region",
+    # new accounts often start far below what the node groups need (Service Quotas: "Running
+    # On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", counted in vCPUs)
+    ("ec2", "L-1216C47A"): "On-Demand Standard instance vCPUs (nodes at desired size, operator host)",
 }
 
 
@@ -194,6 +198,54 @@ def check_cluster_creator(clients: ClientFactory, s: StackSettings, caller_arn: 
     return [_ok("cluster creator", f"first `up` as the deploy role {creator}, the declared cluster admin")]
 
 
+def check_code_connection(clients: ClientFactory, s: StackSettings) -> list[Finding]:
+    """CI's runner reaches GitHub through the connection; it stays PENDING until someone
+    authorises the GitHub app in the console, and CodeBuild cannot register the webhook before."""
+    arn = s.delivery.code_connection_arn
+    if not s.delivery.github_repository or not arn:
+        return [_ok("GitHub connection", "no CI repository configured")]
+    try:
+        status = call("read the GitHub connection", clients("codeconnections", arn.split(":")[3]).get_connection,
+                      ConnectionArn=arn)["Connection"]["ConnectionStatus"]  # fmt: skip
+    except botocore.exceptions.ClientError as exc:
+        if not missing(exc):
+            raise
+        return [Finding("GitHub connection", "problem", f"{arn} does not exist",
+                        "create it (Developer Tools > Settings > Connections > GitHub) and set groundwork:delivery.codeConnectionArn")]  # fmt: skip
+    if status != "AVAILABLE":
+        return [Finding("GitHub connection", "problem", f"{arn} is {status}",
+                        "open it in the console (Developer Tools > Settings > Connections) and choose Update pending connection")]  # fmt: skip
+    return [_ok("GitHub connection", f"{arn} is AVAILABLE: the CodeBuild runner can register its webhook")]
+
+
+def check_chatbot(clients: ClientFactory, s: StackSettings) -> list[Finding]:
+    """AWS Chatbot posts to a Slack workspace only after someone authorised it once (console)."""
+    n = s.observability.notifications
+    if not (s.observability.aws_alarms.enabled and n.aws_chatbot_slack_team_id and n.aws_chatbot_slack_channel_id):
+        return [_ok("Slack (AWS Chatbot)", "no Chatbot channel configured")]
+    region = regions.chatbot_region(s.region)
+    workspaces = call("list the Slack workspaces Chatbot may post to",
+                      clients("chatbot", region).describe_slack_workspaces).get("SlackWorkspaces", [])  # fmt: skip
+    if any(w.get("SlackTeamId") == n.aws_chatbot_slack_team_id for w in workspaces):
+        return [_ok("Slack (AWS Chatbot)", f"workspace {n.aws_chatbot_slack_team_id} is authorised")]
+    return [Finding("Slack (AWS Chatbot)", "problem",
+                    f"Chatbot is not authorised for the Slack workspace {n.aws_chatbot_slack_team_id}: creating the channel configuration fails",
+                    "authorise it once: AWS Chatbot console (us-east-2) > Configure new client > Slack, then run doctor again")]  # fmt: skip
+
+
+def _on_demand_vcpus(s: StackSettings) -> int:
+    """vCPUs the first `up` launches on demand: the node groups at desired size, and the operator
+    host (t4g.nano, 2 vCPUs)."""
+    from groundwork import catalog
+
+    nodes = sum(
+        g.desired_size * catalog.INSTANCE_TYPES[g.instance_types[0]].vcpu
+        for g in s.cluster.node_groups
+        if g.capacity_type == "ON_DEMAND"
+    )
+    return nodes + (2 if s.cluster.operator_access == "ssm" else 0)
+
+
 def _nat_gateways(s: StackSettings) -> int:
     return 1 if s.network.nat_mode == "single" else s.network.az_count
 
@@ -201,11 +253,30 @@ def _nat_gateways(s: StackSettings) -> int:
 def check_quotas(clients: ClientFactory, s: StackSettings) -> list[Finding]:
     out = []
     ec2 = clients("ec2", s.region)
+    from groundwork import catalog
+
+    running = [
+        i
+        for res in call("list instances", ec2.describe_instances).get("Reservations", [])
+        for i in res.get("Instances", [])
+        if i.get("State", {}).get("Name") in ("pending", "running")
+    ]
+    vcpus = sum(
+        (i.get("CpuOptions") or {}).get("CoreCount", 1) * (i.get("CpuOptions") or {}).get("ThreadsPerCore", 1)
+        if i.get("CpuOptions")
+        else (catalog.INSTANCE_TYPES[i["InstanceType"]].vcpu if i.get("InstanceType") in catalog.INSTANCE_TYPES else 2)
+        for i in running
+    )
     in_use = {
         ("ec2", "L-0263D0A3"): len(call("list addresses", ec2.describe_addresses).get("Addresses", [])),
         ("vpc", "L-F678F1CE"): len(call("list VPCs", ec2.describe_vpcs).get("Vpcs", [])),
+        ("ec2", "L-1216C47A"): vcpus,
     }
-    needed = {("ec2", "L-0263D0A3"): _nat_gateways(s), ("vpc", "L-F678F1CE"): 1}
+    needed = {
+        ("ec2", "L-0263D0A3"): _nat_gateways(s),
+        ("vpc", "L-F678F1CE"): 1,
+        ("ec2", "L-1216C47A"): _on_demand_vcpus(s),
+    }
     sq = clients("service-quotas", s.region)
     for (service, code), label in QUOTAS.items():
         try:
@@ -277,6 +348,8 @@ def doctor(
     findings += check_hosted_zone(clients, s)
     findings += check_github_oidc(clients, s)
     findings += check_service_linked_roles(clients, s)
+    findings += check_code_connection(clients, s)
+    findings += check_chatbot(clients, s)
     findings += check_cluster_creator(clients, s, caller)
     findings += check_quotas(clients, s)
     findings += check_backend(clients, s, backend_url(s, account=account, project=project), stack_file or {})

@@ -328,9 +328,10 @@ def test_the_dr_stack_plans_offline_with_the_chosen_restore_inputs(aws: World, p
     assert set(db.options["ignoreChanges"]) >= {"snapshotIdentifier", "restoreToPointInTime"}
     assert db.props["identifier"] == "groundwork-prod-dr-db"  # no collision with the source stack
     regions = {p.props["region"] for p in g.of_type("pulumi:providers:aws")}
-    assert regions == {DR, PRIMARY}
+    # eu-central-1 has no AWS Chatbot API: its configuration goes to us-east-2 (groundwork/regions.py)
+    assert regions == {DR, PRIMARY, "us-east-2"}
     used = {g.by_urn[r.provider_urn].props["region"] for r in g.resources if r.custom and r.type.startswith("aws:")}
-    assert used == {DR}  # nothing is created in the lost region
+    assert used == {DR, "us-east-2"}  # nothing is created in the lost region
     purposes = {b.props["tags"].get("Purpose") for b in g.of_type("aws:s3/bucket:Bucket")}
     assert "backups" not in purposes  # the replica bucket is adopted instead
     assert g.outputs["backupBucket"] == f"groundwork-prod-backups-dr-{ACCOUNT}"
@@ -419,7 +420,23 @@ def test_drill_cli(aws: World, monkeypatch: pytest.MonkeyPatch) -> None:
 # --------------------------------------------------------------------------------------------- doctor
 
 
-def quota_stubs(world: World, eips: float = 5.0) -> None:
+CONNECTION = "arn:aws:codeconnections:eu-west-1:333333333333:connection/9f8e7d6c-5b4a-3928-1706-f5e4d3c2b1a0"
+
+
+def connection_and_slack_stubs(
+    world: World, *, status: str = "AVAILABLE", team: str | None = "T0123ABCDE", arn: str = CONNECTION
+) -> None:
+    """moto lacks CodeConnections and Chatbot."""
+    cc = world.stub("codeconnections", PRIMARY, {"get_connection"})
+    cc.add_response("get_connection", {"Connection": {"ConnectionArn": arn, "ConnectionStatus": status,
+                                                      "ProviderType": "GitHub", "ConnectionName": "github"}},
+                    {"ConnectionArn": arn})  # fmt: skip
+    chat = world.stub("chatbot", PRIMARY, {"describe_slack_workspaces"})
+    workspaces = [{"SlackTeamId": team, "SlackTeamName": "example"}] if team else []
+    chat.add_response("describe_slack_workspaces", {"SlackWorkspaces": workspaces}, {})
+
+
+def quota_stubs(world: World, eips: float = 5.0, vcpus: float = 64.0) -> None:
     sq = world.stub("service-quotas", PRIMARY, {"get_service_quota"})
     sq.add_response(
         "get_service_quota",
@@ -431,10 +448,16 @@ def quota_stubs(world: World, eips: float = 5.0) -> None:
         {"Quota": {"QuotaCode": "L-F678F1CE", "Value": 5.0}},
         {"ServiceCode": "vpc", "QuotaCode": "L-F678F1CE"},
     )
+    sq.add_response(
+        "get_service_quota",
+        {"Quota": {"QuotaCode": "L-1216C47A", "Value": vcpus}},
+        {"ServiceCode": "ec2", "QuotaCode": "L-1216C47A"},
+    )
 
 
 def test_doctor_finds_what_blocks_a_first_up(aws: World) -> None:
-    quota_stubs(aws, eips=2.0)  # three NAT gateways need three addresses
+    quota_stubs(aws, eips=2.0, vcpus=5.0)  # three NAT gateways need three addresses; a new account's vCPUs
+    connection_and_slack_stubs(aws, status="PENDING", team=None)
     s = settings(delivery={**section("prod", "delivery"), "reviewers": ["team:sre"]})
     findings = {f.check: f for f in doctor(aws, s)}
     assert findings["credentials"].level == "ok"  # moto's account is the stack's
@@ -443,6 +466,10 @@ def test_doctor_finds_what_blocks_a_first_up(aws: World) -> None:
     assert findings["hosted zone"].level == "warning"
     assert findings["GitHub OIDC"].level == "problem" and findings["GitHub OIDC"].fix
     assert findings["quota: Elastic IP addresses (one per NAT gateway)"].level == "problem"
+    vcpu = findings["quota: On-Demand Standard instance vCPUs (nodes at desired size, operator host)"]
+    assert vcpu.level == "problem" and "the stack needs 8" in vcpu.detail  # 3 x m7g.large + the t4g.nano host
+    assert findings["GitHub connection"].level == "problem" and "PENDING" in findings["GitHub connection"].detail
+    assert findings["Slack (AWS Chatbot)"].level == "problem" and "T0123ABCDE" in findings["Slack (AWS Chatbot)"].detail
     assert (
         findings["state backend"].level == "problem"
         and "groundwork-state-333333333333" in findings["state backend"].detail
@@ -458,11 +485,13 @@ def test_doctor_finds_what_blocks_a_first_up(aws: World) -> None:
 
 def test_doctor_tells_which_service_linked_roles_exist(aws: World) -> None:
     quota_stubs(aws)
+    connection_and_slack_stubs(aws)
     boto3.client("iam").create_service_linked_role(AWSServiceName="autoscaling.amazonaws.com")
     finding = {f.check: f for f in doctor(aws, settings())}["service-linked role AWSServiceRoleForAutoScaling"]
     assert finding.level == "problem"
     assert finding.fix == 'add "autoscaling.amazonaws.com" to groundwork:existingServiceLinkedRoles'
     quota_stubs(aws)
+    connection_and_slack_stubs(aws)
     listed = settings(existingServiceLinkedRoles=["autoscaling.amazonaws.com"])
     assert {f.check: f for f in doctor(aws, listed)}["service-linked role AWSServiceRoleForAutoScaling"].level == "ok"
 
@@ -490,12 +519,16 @@ def test_doctor_passes_when_everything_is_in_place(aws: World) -> None:
     ingress = {**json.loads(stack_config("prod").config["groundwork:ingress"]), "certificateArn": cert}
     s = settings(ingress=ingress, delivery={**section("prod", "delivery"), "reviewers": ["team:sre"]})
     as_deploy_role(aws)  # the first `up` runs as the deploy role, the declared cluster admin
+    connection_and_slack_stubs(aws)
     findings = doctor(aws, s)
     assert [f for f in findings if f.level != "ok"] == [], findings
 
 
 def test_doctor_cli_account_mismatch_and_no_credentials(aws: World, monkeypatch: pytest.MonkeyPatch) -> None:
     quota_stubs(aws)
+    connection_and_slack_stubs(
+        aws, arn=json.loads(stack_config("dev").config["groundwork:delivery"])["codeConnectionArn"]
+    )
     monkeypatch.setattr(dr_aws, "boto3_clients", lambda profile=None: aws)
     result = runner.invoke(app, ["doctor", "--stack", "dev", "-C", str(ROOT)])  # dev is account 111111111111
     assert (
