@@ -16,6 +16,7 @@ which roles exist and prints the setting to use.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import pulumi
@@ -30,6 +31,10 @@ class AccountArgs:
     existing_service_linked_roles: list[str] = field(default_factory=list)
 
 
+def _arn(service: str, values: list[str]) -> str:
+    return service_linked_role_arn(service, partition=values[0], account_id=values[1])
+
+
 class Account(pulumi.ComponentResource):
     """Outputs: `service_linked_role_arns[service]` (from the created role where we create it)."""
 
@@ -42,7 +47,7 @@ class Account(pulumi.ComponentResource):
         for service in SERVICE_LINKED_ROLES:
             if service in args.existing_service_linked_roles:
                 self.service_linked_role_arns[service] = pulumi.Output.all(partition, account_id).apply(
-                    lambda a, s=service: service_linked_role_arn(s, partition=a[0], account_id=a[1])
+                    functools.partial(_arn, service)
                 )
                 continue
             role = aws.iam.ServiceLinkedRole(

@@ -30,6 +30,12 @@ from groundwork.naming import Naming
 from groundwork.settings.model import ObservabilitySettings
 
 COLLECTOR = "otel-collector"
+# Object actions beyond get/put/delete that the backend's documented minimal policy lists:
+# Tempo tags the objects it writes ("Amazon S3 permissions", Grafana Tempo documentation,
+# configuration/hosted-storage/s3: PutObject, GetObject, ListBucket, DeleteObject,
+# GetObjectTagging, PutObjectTagging); Loki's ("Storage", Grafana Loki documentation: the
+# AWS deployment example) needs none.
+OBJECT_ACTIONS = {"tempo": ["s3:GetObjectTagging", "s3:PutObjectTagging"]}
 
 
 @dataclass(frozen=True)
@@ -158,7 +164,12 @@ class Telemetry(pulumi.ComponentResource):
                     {
                         "Sid": "ReadWriteItsObjects",
                         "Effect": "Allow",
-                        "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                        "Action": [
+                            "s3:GetObject",
+                            "s3:PutObject",
+                            "s3:DeleteObject",
+                            *OBJECT_ACTIONS.get(component, []),
+                        ],
                         "Resource": [pulumi.Output.concat(bucket.arn, "/*")],
                     },
                     {

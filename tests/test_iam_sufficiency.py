@@ -87,3 +87,37 @@ def test_missing_grants_semantics() -> None:
     assert iam.missing_grants(
         {"Statement": [*broader["Statement"], {"Effect": "Deny", "Action": "*", "Resource": "*"}]}, ref
     )
+
+
+# Minimal policies published in documentation pages rather than files (our record of them, with
+# the page; `<bucket>` stands for the role's own bucket).
+DOCUMENTED = {
+    "telemetry-tempo-policy": (
+        "https://grafana.com/docs/tempo/latest/configuration/hosted-storage/s3/",
+        [
+            "s3:PutObject",
+            "s3:GetObject",
+            "s3:ListBucket",
+            "s3:DeleteObject",
+            "s3:GetObjectTagging",
+            "s3:PutObjectTagging",
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_tempo_role_grants_the_documented_minimal_policy(graph_of, stack: str) -> None:
+    """On the landed code Tempo's role lacked the object tagging actions Tempo's documentation lists."""
+    g: Graph = graph_of(stack)
+    policies = by_name(g, "aws:iam/rolePolicy:RolePolicy")
+    for name, (_page, actions) in DOCUMENTED.items():
+        granted = json.loads(policies[name].props["policy"])
+        bucket = next(r for st in granted["Statement"] for r in st["Resource"] if ":s3:::" in r and "/" not in r)
+        reference = {
+            "Statement": [
+                {"Effect": "Allow", "Action": [a], "Resource": bucket if a == "s3:ListBucket" else f"{bucket}/*"}
+                for a in actions
+            ]
+        }
+        assert iam.missing_grants(granted, reference) == []

@@ -151,3 +151,26 @@ def test_first_deploy_in_two_steps(graph_of) -> None:
     assert report.mandatory == []
     later = [d for d in report.advisory if "groundwork:inCluster is false" in d.message]
     assert later and all(d.policy.startswith("kubernetes-") for d in later)
+
+
+def test_groundwork_plan_fails_on_a_seeded_unreachable_api(tmp_path: Path) -> None:
+    """End to end: a copy of the project whose Access component opens the cluster security group
+    on port 80 instead of 443; `groundwork plan` (a fresh process, as a developer runs it) exits 1
+    and says which principals cannot reach the API."""
+    import shutil
+    import subprocess
+    import sys
+
+    copy = tmp_path / "project"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns("venv", ".git", "node_modules", ".*cache", "tests"))
+    access = copy / "components" / "access.py"
+    rule = 'from_port=HTTPS,\n                to_port=HTTPS,\n                description=f"Kubernetes API'
+    text = access.read_text()
+    assert text.count(rule) == 1
+    access.write_text(text.replace(rule, rule.replace("HTTPS", "80")))
+    groundwork = Path(sys.executable).parent / "groundwork"
+    out = subprocess.run([str(groundwork), "plan", "--stack", "prod", "--no-policies", "--no-tree", "-C", str(copy)],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "CI jobs on CodeBuild project groundwork-prod-runner: CANNOT reach the API" in out.stdout
+    assert "operators through the SSM host: CANNOT reach the API" in out.stdout

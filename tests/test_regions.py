@@ -7,8 +7,11 @@ chat applications endpoints": us-east-2, us-west-2, eu-west-1, ap-southeast-1)."
 
 from __future__ import annotations
 
+import json
+
 from groundwork import regions
 from groundwork.plan.graph import Graph
+from tests.conftest import stack_config
 
 
 def used(g: Graph) -> dict[str, set[str]]:
@@ -27,10 +30,6 @@ def used(g: Graph) -> dict[str, set[str]]:
 def dr_rebuild(graph_of, stack: str = "prod") -> Graph:
     """The stack as `groundwork dr plan` writes it: the same settings in the DR region (restore
     inputs aside, which use the same services)."""
-    from tests.conftest import stack_config
-
-    import json
-
     cfg = stack_config(stack)
     dr, primary = cfg.config["groundwork:drRegion"], cfg.config["aws:region"]
     ingress = json.loads(cfg.config["groundwork:ingress"])

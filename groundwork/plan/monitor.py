@@ -95,7 +95,8 @@ class RecordingMonitor(mocks.MockMonitor):
         args.urn = urn  # type: ignore[attr-defined]
         # a remote component's children get their providers from the component's providers map
         args.providers = dict(request.providers)  # type: ignore[attr-defined]
-        args.protect = bool(request.protect)  # type: ignore[attr-defined]  (children inherit it)
+        # children inherit `protect` from the component
+        args.protect = bool(request.protect)  # type: ignore[attr-defined]
         new_id, state = self.mocks.new_resource(args)
         rid = new_id or ""
         for key in request.additionalSecretOutputs:
