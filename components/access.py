@@ -36,7 +36,9 @@ from groundwork.naming import Naming
 
 # AL2023 for arm64 through the public SSM parameter (a launch template resolves it at launch)
 AL2023_ARM64 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
-CODEBUILD_IMAGE = "aws/codebuild/amazonlinux-aarch64-standard:3.0"  # CodeBuild's curated ARM image
+# CodeBuild's curated Amazon Linux image (Python 3.11+, Node.js, the AWS CLI) on x86: LINUX_CONTAINER
+# with BUILD_GENERAL1_MEDIUM (4 vCPU, 7 GB) is a combination every CodeBuild region offers
+CODEBUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 HTTPS = 443
 
 
@@ -143,7 +145,7 @@ class Access(pulumi.ComponentResource):
                 build_timeout=120,
                 artifacts=aws.codebuild.ProjectArtifactsArgs(type="NO_ARTIFACTS"),
                 environment=aws.codebuild.ProjectEnvironmentArgs(
-                    type="ARM_CONTAINER",
+                    type="LINUX_CONTAINER",
                     compute_type="BUILD_GENERAL1_MEDIUM",
                     image=CODEBUILD_IMAGE,
                     image_pull_credentials_type="CODEBUILD",
