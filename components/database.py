@@ -194,8 +194,10 @@ class Database(pulumi.ComponentResource):
         self.instance = aws.rds.Instance(
             f"{name}-instance",
             identifier=identifier,
-            engine_version=s.engine_version,
+            engine_version=s.engine_version,  # the major only: minors follow auto_minor_version_upgrade
             auto_minor_version_upgrade=True,
+            # a major upgrade is an explicit change of groundwork:database.engineVersion
+            allow_major_version_upgrade=True,
             instance_class=s.instance_class,
             allocated_storage=s.allocated_storage_gib,
             max_allocated_storage=s.max_allocated_storage_gib,
@@ -226,7 +228,7 @@ class Database(pulumi.ComponentResource):
             performance_insights_retention_period=7 if s.performance_insights else None,
             monitoring_interval=s.monitoring_interval_seconds,
             monitoring_role_arn=monitoring_role.arn if monitoring_role else None,
-            apply_immediately=False,
+            apply_immediately=s.apply_immediately,
             tags={"Name": identifier, "Backup": args.backup_tag},
             opts=pulumi.ResourceOptions(
                 parent=self,

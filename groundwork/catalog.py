@@ -135,7 +135,12 @@ def supported_versions(today: dt.date) -> list[str]:
 
 # RDS for PostgreSQL versions Groundwork offers (major.minor pinned; checked CHECKED_ON). The
 # parameter group family is postgres<major>.
-POSTGRES_VERSIONS = ("16.10", "17.6", "18.1")
+# PostgreSQL major versions: the stack pins the major and RDS applies minor versions itself
+# (autoMinorVersionUpgrade). A pinned minor drifts as soon as AWS upgrades the instance, and a
+# refresh then plans a downgrade RDS refuses (the AWS provider suppresses the diff only when
+# `engine_version` is a prefix of the running version: terraform-provider-aws, aws_db_instance
+# `engine_version` / `engine_version_actual`).
+POSTGRES_VERSIONS = ("16", "17", "18")
 # psql for the database bootstrap job, per server major version: the Docker official image
 # through ECR Public (public.ecr.aws/docker/library/postgres), pulled via the stack's ECR
 # pull-through cache so nodes only ever pull from the stack's own registry (K8S-07).

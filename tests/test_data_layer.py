@@ -31,7 +31,9 @@ def provider_region(g: Graph, r) -> str:
 
 def test_database_per_tier(prod: Graph, dev: Graph) -> None:
     p, d = prod.one(RDS).props, dev.one(RDS).props
-    assert (p["engine"], p["engineVersion"], p["autoMinorVersionUpgrade"]) == ("postgres", "17.6", True)
+    # the major only, so AWS's minor upgrades never show as drift; majors are explicit changes
+    assert (p["engine"], p["engineVersion"], p["autoMinorVersionUpgrade"]) == ("postgres", "17", True)
+    assert p["allowMajorVersionUpgrade"] is True and p["applyImmediately"] is False
     assert (p["multiAz"], d["multiAz"]) == (True, False)
     assert (p["instanceClass"], d["instanceClass"]) == ("db.t4g.medium", "db.t4g.micro")
     assert (p["backupRetentionPeriod"], d["backupRetentionPeriod"]) == (30, 7)
@@ -366,3 +368,19 @@ def test_stateful_resources_are_protected_and_retained_in_prod(prod: Graph) -> N
     assert len(stateful) == 11
     for r in stateful:
         assert r.options.get("protect") is True and r.options.get("retainOnDelete") is True, r.urn
+
+
+def test_major_upgrade_path(graph_of) -> None:
+    """A major upgrade is a change of the major: a parameter group of the new family under a new
+    name (created before the old one is deleted), the instance allowed to upgrade, and the change
+    applied in this run so the old group is free to delete (docs/data-layer.md)."""
+    upgrade = {**section("prod", "database"), "engineVersion": "18", "applyImmediately": True}
+    base, head = graph_of("prod"), graph_of("prod", database=upgrade)
+    old, new = (g.one("aws:rds/parameterGroup:ParameterGroup").props for g in (base, head))
+    assert (old["family"], new["family"]) == ("postgres17", "postgres18")
+    assert old["namePrefix"] != new["namePrefix"]  # no name collision while both exist
+    db = head.one(RDS).props
+    assert (db["engineVersion"], db["allowMajorVersionUpgrade"], db["applyImmediately"]) == ("18", True, True)
+    assert head.one(RDS).urn == base.one(RDS).urn  # the same instance, upgraded in place
+    job = next(r for r in head.resources if r.type == "kubernetes:batch/v1:Job")
+    assert "postgres:18" in json.dumps(job.props)  # psql matches the server's major

@@ -609,3 +609,8 @@ def test_prod_over_budget_must_fail() -> None:
     assert p.control == "GOV-04"
     s = load("prod", cost={})
     assert s.cost.over_budget == "fail" and any("no monthly budget" in w for w in s.warnings)
+
+
+def test_postgres_minor_versions_are_refused_with_the_major_to_use() -> None:
+    p = only("prod", "groundwork:database.engineVersion", database=with_("prod", "database", engineVersion="17.6"))
+    assert p.value == "17.6" and "17" in p.allowed and "not 17.6" in p.fix

@@ -273,7 +273,19 @@ class DatabaseSettings(Settings_):
     """`groundwork:database`: the shared RDS PostgreSQL instance and its connection pool."""
 
     engine_version: Literal[catalog.POSTGRES_VERSIONS] = Field(  # type: ignore[valid-type]
-        "17.6", description="PostgreSQL major.minor, pinned (minor upgrades still apply automatically) (DB-01)."
+        "17",
+        description="PostgreSQL major version, pinned; RDS applies minor versions in the maintenance window "
+        "(autoMinorVersionUpgrade), so the stack never drifts from them (DB-01). A major upgrade is a change of "
+        "this value, applied with `applyImmediately` (docs/data-layer.md, major upgrades).",
+        json_schema_extra=hint(
+            "a PostgreSQL major version: " + ", ".join(catalog.POSTGRES_VERSIONS), "e.g. 17, not 17.6"
+        ),
+    )
+    apply_immediately: bool = Field(
+        False,
+        description="Apply modifications now instead of in the maintenance window. Set it for the run of a major "
+        "upgrade: the new parameter group replaces the old one in the same run, and the old one can only be "
+        "deleted once the instance no longer uses it.",
     )
     instance_class: str = Field(
         "db.t4g.medium",

@@ -22,8 +22,9 @@ LOG_EXPORTS = ("postgresql", "upgrade")
     controls="DB-01",
     types=INSTANCE,
     severity="high",
-    description="Databases are PostgreSQL with a pinned engine version and automatic minor upgrades.",
-    remediation="engine postgres, engineVersion major.minor (e.g. 17.6), autoMinorVersionUpgrade true.",
+    description="Databases are PostgreSQL with a pinned major version and automatic minor upgrades (a pinned minor "
+    "drifts once AWS upgrades the instance).",
+    remediation="engine postgres, engineVersion the major only (e.g. 17), autoMinorVersionUpgrade true.",
 )
 def pinned_postgres(r: Resource, ctx: PackContext) -> Iterator[str]:
     engine = r.props.get("engine")
@@ -32,9 +33,17 @@ def pinned_postgres(r: Resource, ctx: PackContext) -> Iterator[str]:
     if engine != "postgres":
         yield f"engine is {engine!r}, not postgres"
     version = r.props.get("engineVersion")
-    if not (isinstance(version, str) and re.fullmatch(r"\d+\.\d+", version)):
-        yield f"engineVersion {version!r} is not pinned to major.minor"
-    if r.props.flag("autoMinorVersionUpgrade") is False:
+    auto_minor = r.props.flag("autoMinorVersionUpgrade") is not False
+    if unknown(version):
+        pass
+    elif isinstance(version, str) and re.fullmatch(r"\d+\.\d+", version) and auto_minor:
+        yield (
+            f"engineVersion {version!r} pins the minor while automatic minor upgrades are on: once AWS upgrades "
+            f"the instance the stack drifts and a refresh plans a downgrade; pin the major ({version.split('.')[0]!r})"
+        )
+    elif not (isinstance(version, str) and re.fullmatch(r"\d+(\.\d+)?", version)):
+        yield f"engineVersion {version!r} does not pin a major version"
+    if not auto_minor:
         yield "autoMinorVersionUpgrade is false"
 
 

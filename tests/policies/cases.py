@@ -659,9 +659,19 @@ P = "aws-rds-instance-require-pinned-postgres"
 case(P, "mysql", patch("db", "engine", "mysql"), ["[DB-01] engine is 'mysql', not postgres"], target="db")
 case(
     P,
-    "major-only",
-    patch("db", "engineVersion", "17"),
-    ["[DB-01] engineVersion '17' is not pinned to major.minor"],
+    "minor-pinned",
+    patch("db", "engineVersion", "17.6"),
+    [
+        "[DB-01] engineVersion '17.6' pins the minor while automatic minor upgrades are on: once AWS upgrades the "
+        "instance the stack drifts and a refresh plans a downgrade; pin the major ('17')"
+    ],
+    target="db",
+)
+case(
+    P,
+    "unpinned",
+    patch("db", "engineVersion", DELETE),
+    ["[DB-01] engineVersion None does not pin a major version"],
     target="db",
 )
 case(

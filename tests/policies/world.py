@@ -352,7 +352,7 @@ def build() -> World:
         {
             "identifier": f"{CLUSTER}-db",
             "engine": "postgres",
-            "engineVersion": "17.6",
+            "engineVersion": "17",
             "autoMinorVersionUpgrade": True,
             "multiAz": True,
             "storageEncrypted": True,
