@@ -82,6 +82,10 @@ class Cache(pulumi.ComponentResource):
             opts=child,
         )
         token = random.RandomPassword(f"{name}-auth-token", length=64, special=False, opts=child)
+        # A final snapshot name must be new at every destroy: a constant one makes the second
+        # destroy of a rebuilt stack fail (SnapshotAlreadyExistsFault). The suffix is created with
+        # the group and destroyed with it, so every incarnation gets its own name.
+        final_suffix = random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=child)
         self.group = aws.elasticache.ReplicationGroup(
             f"{name}-group",
             replication_group_id=group_id,
@@ -104,7 +108,7 @@ class Cache(pulumi.ComponentResource):
             snapshot_retention_limit=s.snapshot_retention_days,
             snapshot_window=s.snapshot_window,
             maintenance_window=s.maintenance_window,
-            final_snapshot_identifier=f"{group_id}-final",
+            final_snapshot_identifier=final_suffix.hex.apply(lambda h: f"{group_id}-final-{h}"),
             snapshot_name=s.restore_snapshot_name,
             auto_minor_version_upgrade=True,
             apply_immediately=False,

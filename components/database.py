@@ -191,6 +191,11 @@ class Database(pulumi.ComponentResource):
                     use_latest_restorable_time=p.use_latest_restorable_time or None,
                 ),
             )
+        # a new final snapshot name for every incarnation (a constant one fails the second destroy
+        # of a rebuilt stack with DBSnapshotAlreadyExists); created and destroyed with the instance
+        final_suffix = (
+            random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=child) if s.deletion_protection else None
+        )
         self.instance = aws.rds.Instance(
             f"{name}-instance",
             identifier=identifier,
@@ -221,7 +226,9 @@ class Database(pulumi.ComponentResource):
             delete_automated_backups=False,
             deletion_protection=s.deletion_protection,
             skip_final_snapshot=not s.deletion_protection,
-            final_snapshot_identifier=f"{identifier}-final" if s.deletion_protection else None,
+            final_snapshot_identifier=final_suffix.hex.apply(lambda h: f"{identifier}-final-{h}")
+            if final_suffix
+            else None,
             enabled_cloudwatch_logs_exports=["postgresql", "upgrade"],
             performance_insights_enabled=s.performance_insights,
             performance_insights_kms_key_id=args.data_key_arn if s.performance_insights else None,

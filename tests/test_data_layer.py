@@ -40,8 +40,10 @@ def test_database_per_tier(prod: Graph, dev: Graph) -> None:
     assert (
         p["deletionProtection"] is True
         and p["skipFinalSnapshot"] is False
-        and p["finalSnapshotIdentifier"] == "groundwork-prod-db-final"
+        and p["finalSnapshotIdentifier"].startswith("groundwork-prod-db-final-")
     )
+    suffix = prod.one("random:index/randomId:RandomId", "database-final-snapshot")
+    assert p["finalSnapshotIdentifier"] == f"groundwork-prod-db-final-{suffix.outputs['hex']}"
     assert d["deletionProtection"] is False and d["skipFinalSnapshot"] is True and "finalSnapshotIdentifier" not in d
     assert p["performanceInsightsEnabled"] is True and p["monitoringInterval"] == 60
     assert d["performanceInsightsEnabled"] is False and d["monitoringInterval"] == 0
@@ -199,7 +201,12 @@ def test_cache_per_tier(prod: Graph, dev: Graph) -> None:
         and p["transitEncryptionMode"] == "required"
     )
     assert (p["snapshotRetentionLimit"], d["snapshotRetentionLimit"]) == (7, 1)
-    assert p["finalSnapshotIdentifier"] == "groundwork-prod-cache-final"
+    # a new name for every incarnation: the suffix is created and destroyed with the group, so
+    # destroying a rebuilt stack a second time does not hit SnapshotAlreadyExistsFault
+    suffix = prod.one("random:index/randomId:RandomId", "cache-final-snapshot")
+    assert p["finalSnapshotIdentifier"] == f"groundwork-prod-cache-final-{suffix.outputs['hex']}"
+    assert deps(prod.one(RG), "finalSnapshotIdentifier") == [suffix.urn]
+    assert not suffix.options.get("retainOnDelete") and not suffix.options.get("protect")
     assert prod.one(RG).options["protect"] is True
 
 
