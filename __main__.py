@@ -79,7 +79,13 @@ secret_replicas = (
 
 network = Network(
     "network",
-    NetworkArgs(settings=settings.network, naming=naming, region=settings.region, logs_key_arn=keys.arns["logs"]),
+    NetworkArgs(
+        settings=settings.network,
+        naming=naming,
+        region=settings.region,
+        logs_key_arn=keys.arns["logs"],
+        protect=settings.protect,
+    ),
     opts=primary,
 )
 
@@ -120,6 +126,7 @@ access = Access(
         code_connection_arn=settings.delivery.code_connection_arn,
         operator_access=settings.cluster.operator_access == "ssm",
         tags=settings.base_tags,
+        protect=settings.protect,
     ),
     opts=primary,
 )

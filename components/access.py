@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.options import kept
 from groundwork import iam
 from groundwork.naming import Naming
 
@@ -56,6 +57,7 @@ class AccessArgs:
     code_connection_arn: str | None = None
     operator_access: bool = True
     tags: dict[str, str] | None = None
+    protect: bool = True  # the runner's log group is kept (GOV-02)
 
 
 def runner_project_name(naming: Naming) -> str:
@@ -114,7 +116,7 @@ class Access(pulumi.ComponentResource):
                 name=naming.path("ci-runner"),
                 retention_in_days=args.log_retention_days,
                 kms_key_id=args.logs_key_arn,
-                opts=child,
+                opts=kept(self, args.protect),
             )
             role = aws.iam.Role(
                 f"{name}-runner",

@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.options import kept
 from groundwork.naming import Naming
 from groundwork.settings.model import CacheSettings
 
@@ -79,7 +80,7 @@ class Cache(pulumi.ComponentResource):
             name=naming.path("cache", "slow-log"),
             retention_in_days=args.log_retention_days,
             kms_key_id=args.logs_key_arn,
-            opts=child,
+            opts=kept(self, args.protect),
         )
         token = random.RandomPassword(f"{name}-auth-token", length=64, special=False, opts=child)
         # A final snapshot name must be new at every destroy: a constant one makes the second
@@ -137,7 +138,7 @@ class Cache(pulumi.ComponentResource):
             recovery_window_in_days=args.recovery_window_days,
             replicas=[aws.secretsmanager.SecretReplicaArgs(region=r, kms_key_id=k) for r, k in args.replica_regions],
             tags={"SecretType": "cache"},
-            opts=child,
+            opts=kept(self, args.protect),
         )
         aws.secretsmanager.SecretVersion(
             f"{name}-auth",

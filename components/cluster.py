@@ -33,6 +33,7 @@ import pulumi_aws as aws
 import pulumi_eks as eks
 import pulumi_kubernetes as k8s
 
+from components.options import kept
 from components.providers import account_and_partition
 from groundwork import catalog, iam
 from groundwork.naming import Naming
@@ -98,7 +99,7 @@ class Cluster(pulumi.ComponentResource):
             name=f"/aws/eks/{cluster_name}/cluster",
             retention_in_days=s.log_retention_days,
             kms_key_id=args.logs_key_arn,
-            opts=child,
+            opts=kept(self, args.protect),
         )
 
         role = aws.iam.Role(

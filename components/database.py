@@ -33,6 +33,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components.options import kept
 from groundwork import iam
 from groundwork.naming import Naming
 from groundwork.settings.model import DatabaseSettings
@@ -154,7 +155,7 @@ class Database(pulumi.ComponentResource):
                 name=f"/aws/rds/instance/{identifier}/{kind}",
                 retention_in_days=args.log_retention_days,
                 kms_key_id=args.logs_key_arn,
-                opts=child,
+                opts=kept(self, args.protect),
             )
             for kind in ("postgresql", "upgrade")
         ]
@@ -309,7 +310,7 @@ class Database(pulumi.ComponentResource):
                     aws.secretsmanager.SecretReplicaArgs(region=r, kms_key_id=k) for r, k in args.replica_regions
                 ],
                 tags={"SecretType": "database", "Service": svc.service, "Team": svc.team},
-                opts=child,
+                opts=kept(self, args.protect),
             )
             secrets.append(secret)
             self.service_secret_arns[svc.service] = secret.arn

@@ -33,6 +33,7 @@ import pulumi_aws as aws
 
 from components.identity import WorkloadRole, WorkloadRoleArgs
 from components.kube import apply, release
+from components.options import kept
 from groundwork import manifests as m
 from groundwork.naming import Naming
 from groundwork.settings.model import IngressSettings
@@ -223,7 +224,7 @@ class Ingress(pulumi.ComponentResource):
             name=f"aws-waf-logs-{naming.prefix}",  # WAF requires the aws-waf-logs- prefix
             retention_in_days=args.log_retention_days,
             kms_key_id=args.logs_key_arn,
-            opts=child,
+            opts=kept(self, args.protect),
         )
         aws.wafv2.WebAclLoggingConfiguration(
             f"{name}-waf-logs",

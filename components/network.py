@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.options import kept
 from groundwork import iam
 from groundwork.naming import Naming
 from groundwork.settings.model import NetworkSettings
@@ -47,6 +48,7 @@ class NetworkArgs:
     naming: Naming
     region: str
     logs_key_arn: pulumi.Input[str]
+    protect: bool = True  # the flow-log group is kept (GOV-02)
 
 
 class Network(pulumi.ComponentResource):
@@ -245,7 +247,7 @@ class Network(pulumi.ComponentResource):
             name=naming.path("vpc", "flow-logs"),
             retention_in_days=s.flow_log_retention_days,
             kms_key_id=args.logs_key_arn,
-            opts=child,
+            opts=kept(self, args.protect),
         )
         role = aws.iam.Role(
             f"{name}-flow-logs",

@@ -24,6 +24,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.bucket import SecureBucket, SecureBucketArgs
+from components.options import kept
 from components.providers import account_and_partition
 from groundwork.naming import Naming
 from groundwork.settings.model import ServiceSettings
@@ -81,7 +82,7 @@ class Secrets(pulumi.ComponentResource):
                     aws.secretsmanager.SecretReplicaArgs(region=r, kms_key_id=k) for r, k in args.replica_regions
                 ],
                 tags={"SecretType": "application", "Service": svc.name, "Team": svc.team},
-                opts=child,
+                opts=kept(self, args.protect),
             )
             aws.secretsmanager.SecretVersion(
                 f"{name}-{svc.name}",
@@ -106,7 +107,7 @@ class Secrets(pulumi.ComponentResource):
                     aws.secretsmanager.SecretReplicaArgs(region=r, kms_key_id=k) for r, k in args.replica_regions
                 ],
                 tags={"SecretType": "platform" if not p.generated_keys else "platform-generated"},
-                opts=child,
+                opts=kept(self, args.protect),
             )
             if p.generated_keys:
                 aws.secretsmanager.SecretVersion(

@@ -377,6 +377,18 @@ def test_stateful_resources_are_protected_and_retained_in_prod(prod: Graph) -> N
         assert r.options.get("protect") is True and r.options.get("retainOnDelete") is True, r.urn
 
 
+def test_secrets_and_log_groups_are_kept_in_prod_only(prod: Graph, dev: Graph) -> None:
+    """Credentials and the logs an audit reads (flow logs, control plane, database, WAF, CI runner)
+    survive a mistaken delete or `pulumi destroy` in prod (issue 14); dev stays disposable."""
+    kept = [*prod.of_type(SECRET), *prod.of_type("aws:cloudwatch/logGroup:LogGroup")]
+    names = {r.name for r in kept}
+    assert {"network-flow-logs", "cluster-control-plane", "access-runner", "cache-auth"} <= names, names
+    for r in kept:
+        assert r.options.get("protect") is True and r.options.get("retainOnDelete") is True, r.urn
+    for r in [*dev.of_type(SECRET), *dev.of_type("aws:cloudwatch/logGroup:LogGroup")]:
+        assert not r.options.get("protect") and not r.options.get("retainOnDelete"), r.urn
+
+
 def test_major_upgrade_path(graph_of) -> None:
     """A major upgrade is a change of the major: a parameter group of the new family under a new
     name (created before the old one is deleted), the instance allowed to upgrade, and the change

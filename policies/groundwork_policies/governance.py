@@ -51,6 +51,10 @@ STATEFUL = (
     "eks:index:Cluster",
     "aws:eks/cluster:Cluster",
     "aws:backup/vault:Vault",
+    # what an audit or a recovery needs after the fact: credentials, and the logs (flow logs,
+    # control-plane audit, database, WAF) that show what happened
+    "aws:secretsmanager/secret:Secret",
+    "aws:cloudwatch/logGroup:LogGroup",
 )
 # Names unique only inside their parent (a plan, a role): they cannot collide across stacks.
 SCOPED_NAMES = (
@@ -112,8 +116,8 @@ def mandatory_tags(r: Resource, ctx: PackContext) -> Iterator[str]:
     types=STATEFUL,
     severity="high",
     tier="prod",
-    description="Stateful resources (keys, clusters, databases, caches, buckets, vaults) are protected: Pulumi refuses to "
-    "delete or replace them unless a person unprotects one on purpose for that run.",
+    description="Stateful and audit resources (keys, clusters, databases, caches, buckets, vaults, secrets, log "
+    "groups) are protected: Pulumi refuses to delete or replace them unless a person unprotects one on purpose.",
     remediation="Keep groundwork:protect true; to replace one deliberately run `pulumi state unprotect <urn>` first.",
 )
 def protect(r: Resource, ctx: PackContext) -> Iterator[str]:

@@ -1576,6 +1576,20 @@ case(
 )
 case(
     "aws-stateful-resource-require-protect",
+    "secret",
+    lambda w: _unprotect(w, "db-secret"),
+    ["[GOV-02] the resource is not protected"],
+    target="db-secret",
+)
+case(
+    "aws-stateful-resource-require-protect",
+    "audit-log-group",
+    lambda w: _unprotect(w, "flow-log-group"),
+    ["[GOV-02] the resource is not protected"],
+    target="flow-log-group",
+)
+case(
+    "aws-stateful-resource-require-protect",
     "dev-advisory",
     lambda w: _unprotect(w, "cache"),
     ["[GOV-02] the resource is not protected (advisory in dev: mandatory in tier prod)"],

@@ -109,6 +109,7 @@ def build() -> World:
         "flow-log-group",
         {"name": "/groundwork/prod/vpc/flow-logs", "retentionInDays": 365, "kmsKeyId": "arn:key"},
         {"kmsKeyId": ["key-logs"]},
+        protect=True,
     )
     add(
         "aws:ec2/flowLog:FlowLog",
@@ -238,6 +239,7 @@ def build() -> World:
         "aws:cloudwatch/logGroup:LogGroup",
         "eks-log-group",
         {"name": f"/aws/eks/{CLUSTER}/cluster", "retentionInDays": 365, "kmsKeyId": "arn:key"},
+        protect=True,
     )
     add(
         "aws:eks/accessEntry:AccessEntry",
@@ -689,6 +691,7 @@ def build() -> World:
             "tags": {"Name": "s", "SecretType": "database"},
         },
         {"kmsKeyId": ["key-secrets"]},
+        protect=True,
     )
     add(
         "aws:secretsmanager/secretRotation:SecretRotation",
