@@ -889,7 +889,9 @@ class StackSettings(Settings_):
         default_factory=dict, description="Extra tags on every AWS resource (provider default tags)."
     )
     protect: bool = Field(
-        True, description="Pulumi protect + retainOnDelete on stateful resources; required in prod (GOV-02)."
+        True,
+        description="Pulumi protect + retainOnDelete on stateful and audit resources (keys, databases, caches, "
+        "buckets, vaults, the cluster, secrets, log groups); required in prod (GOV-02).",
     )
     in_cluster: bool = Field(
         True,
