@@ -155,9 +155,10 @@ class GroundworkMocks(mocks.Mocks):
             return pid, inputs
         w = self.where(args.provider)
         if not args.custom:  # component resources, including remote (multi-language) components
+            # a remote component's children use its providers map and inherit its `protect`
             providers = getattr(args, "providers", {}) or {}
-            self._protect = bool(getattr(args, "protect", False))
-            return "", self._component(typ, name, inputs, urn, self.where(providers.get("aws")), providers)
+            protect = bool(getattr(args, "protect", False))
+            return "", self._component(typ, name, inputs, urn, self.where(providers.get("aws")), providers, protect)
         return self._custom(typ, name, inputs, urn, w)
 
     def _autoname(self, name: str, urn: str) -> str:
@@ -313,14 +314,27 @@ class GroundworkMocks(mocks.Mocks):
         return f"{stack}::{project}::{parent_type}${typ}::{name}"
 
     def _component(
-        self, typ: str, name: str, inputs: dict[str, Any], urn: str, w: Where, providers: dict[str, str]
+        self,
+        typ: str,
+        name: str,
+        inputs: dict[str, Any],
+        urn: str,
+        w: Where,
+        providers: dict[str, str],
+        protect: bool = False,
     ) -> dict[str, Any]:
         if typ == "eks:index:Cluster":
-            return self._eks_cluster(name, inputs, urn, w, providers)
+            return self._eks_cluster(name, inputs, urn, w, providers, protect)
         return {}
 
     def _register_children(
-        self, urn: str, kids: list[pulumi_eks.Child], w: Where, providers: dict[str, str], states: dict[str, dict]
+        self,
+        urn: str,
+        kids: list[pulumi_eks.Child],
+        w: Where,
+        providers: dict[str, str],
+        states: dict[str, dict],
+        protect: bool,
     ) -> None:
         """Record the children a remote component's plugin registers, as the engine would."""
         urns: dict[str, str] = {}
@@ -348,12 +362,18 @@ class GroundworkMocks(mocks.Mocks):
                     inputs=kid.inputs,
                     outputs=out,
                     # children inherit `protect` from their parent (Node.js SDK, resource.ts)
-                    options={**kid.options, **({"protect": True} if getattr(self, "_protect", False) else {})},
+                    options={**kid.options, **({"protect": True} if protect else {})},
                 )
             )
 
     def _eks_cluster(
-        self, name: str, inputs: dict[str, Any], urn: str, w: Where, providers: dict[str, str] | None = None
+        self,
+        name: str,
+        inputs: dict[str, Any],
+        urn: str,
+        w: Where,
+        providers: dict[str, str] | None = None,
+        protect: bool = False,
     ) -> dict[str, Any]:
         cluster_name = inputs.get("name") or self._autoname(f"{name}-eksCluster", urn)
         oidc_id = _hex(urn + "oidc", 32).upper()
@@ -414,6 +434,7 @@ class GroundworkMocks(mocks.Mocks):
                 f"{name}-oidcProvider": {"arn": oidc_arn},
                 f"{name}-eks-k8s": {"kubeconfig": json.dumps(kubeconfig)},
             },
+            protect,
         )
         return {
             **inputs,
