@@ -9,6 +9,7 @@ send GetAnalyzerInfo, Configure, ConfigureStack, Analyze and AnalyzeStack.
 
 Properties are marshalled as the engine marshals them for analyzers: unknowns and secrets
 kept, resource references replaced by the referenced resource's ID (URN for a component).
+`Analyze` gets inputs (none for a remote component), `AnalyzeStack` outputs, as the engine sends.
 """
 
 from __future__ import annotations
@@ -276,10 +277,10 @@ class Analyzer:
 
     @staticmethod
     def stack_properties(r: Resource) -> dict[str, Any]:
-        """What `AnalyzeStack` receives: the resource's state after the step, i.e. its outputs
-        (pulumi/pulumi pkg/resource/deploy/step_generator.go, `AnalyzeResources`, builds each AnalyzerStackResource from the resource state's Outputs);
-        components carry their registered outputs. Resources recorded without outputs fall back
-        to their inputs."""
+        """What `AnalyzeStack` receives: each resource's final outputs, not its inputs
+        (pulumi/pulumi pkg/resource/deploy/step_generator.go, `AnalyzeResources`: "Unlike Analyze,
+        AnalyzeStack is called on the final outputs of each resource"); components carry their
+        registered outputs. Resources recorded without outputs fall back to their inputs."""
         return r.outputs or r.inputs
 
     def analyze(self, graph: Graph) -> tuple[list[Diagnostic], int]:
