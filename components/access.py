@@ -35,7 +35,10 @@ from components.options import kept
 from groundwork import iam
 from groundwork.naming import Naming
 
-# AL2023 for arm64 through the public SSM parameter (a launch template resolves it at launch)
+# AL2023 for arm64 through AWS's public SSM parameter, resolved by EC2 at launch (EC2 User Guide,
+# "Use a Systems Manager parameter instead of an AMI ID" in launch templates; documented for
+# aws_launch_template image_id in hashicorp/terraform-provider-aws#37880): the host follows AWS's
+# newest AMI without a diff in the stack
 AL2023_ARM64 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 # CodeBuild's curated Amazon Linux image (Python 3.11+, Node.js, the AWS CLI) on x86: LINUX_CONTAINER
 # with BUILD_GENERAL1_MEDIUM (4 vCPU, 7 GB) is a combination every CodeBuild region offers

@@ -21,6 +21,7 @@ from groundwork.plan.graph import Graph, Resource
 EKS = "aws:eks/cluster:Cluster"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 PROJECT = "aws:codebuild/project:Project"
+VPC = "aws:ec2/vpc:Vpc"
 INSTANCE = "aws:ec2/instance:Instance"
 HTTPS = 443
 
@@ -65,9 +66,18 @@ def paths(g: Graph, *, ci: bool) -> list[Path]:
     private, public = vpc.get("endpointPrivateAccess") is True, vpc.get("endpointPublicAccess") is not False
     cidrs = vpc.get("publicAccessCidrs") or (["0.0.0.0/0"] if public else [])
     allowed = _allowed_sources(g, str(vpc.get("clusterSecurityGroupId")))
+    # the private endpoint's name resolves inside the VPC only with both DNS attributes on
+    # (EKS User Guide, "Cluster API server endpoint": private access needs enableDnsHostnames
+    # and enableDnsSupport)
+    vpcs = [v for v in g.of_type(VPC) if v.id == vpc.get("vpcId")]
+    dns = not vpcs or all(
+        (v.outputs or v.props).get(k) is True for v in vpcs for k in ("enableDnsHostnames", "enableDnsSupport")
+    )
     out = []
 
     def inside(kind: str, sgs: list[str], in_vpc: bool) -> Path:
+        if private and in_vpc and not dns:
+            return Path(kind, False, "the VPC does not resolve the private endpoint (enableDnsHostnames/Support off)")
         if private and in_vpc and set(sgs) & allowed:
             return Path(kind, True, "private endpoint, security group allowed on 443")
         if not private:

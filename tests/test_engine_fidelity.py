@@ -129,12 +129,28 @@ def test_pack_is_clean_with_the_real_children_and_an_empty_component() -> None:
     assert graph.one(EKS_CLUSTER).urn not in judged
 
 
-def test_seeded_mistake_without_children_the_eks_controls_judge_nothing(prod: Graph) -> None:
-    """The landed plan recorded no pulumi-eks children: the EKS-01..05/09 controls had nothing
-    real to judge and fell back on the component's inputs, which a real preview never sends."""
-    from groundwork_policies import eks  # the pack's module (tests/conftest.py puts policies/ on the path)
+def test_seeded_mistake_the_eks_controls_judge_the_recorded_child_not_the_component(prod: Graph) -> None:
+    """The EKS controls run on what the plan records for the child: the same policy passes on the
+    recorded aws:eks/cluster:Cluster, reports on it once a seeded change removes its Secrets
+    encryption or opens its endpoint, and says nothing about the component whatever it carries
+    (the landed pack judged the component's inputs, which a real preview never sends)."""
+    import copy
 
-    stripped = [r for r in prod.resources if r.type != EKS_CLUSTER]
-    assert [r for r in stripped if r.type in eks.CLUSTERS] == []
-    assert [r for r in prod.resources if r.type in eks.CLUSTERS] == [prod.one(EKS_CLUSTER)]
-    assert COMPONENT not in eks.CLUSTERS
+    from groundwork.plan.graph import plain
+    from tests.policies.harness import Fx, NotApplicable, run_resource
+
+    child = prod.one(EKS_CLUSTER)
+    recorded = Fx(EKS_CLUSTER, child.name, plain(child.inputs), protect=True)
+    assert run_resource("aws-eks-cluster-require-secrets-encryption", recorded) == []
+    assert run_resource("aws-eks-cluster-no-public-endpoint", recorded) == []
+    seeded = copy.deepcopy(recorded)
+    del seeded.props["encryptionConfig"]
+    seeded.props["vpcConfig"]["endpointPublicAccess"] = True
+    assert run_resource("aws-eks-cluster-require-secrets-encryption", seeded) == [
+        "[EKS-03] no KMS key encrypts Kubernetes Secrets"
+    ]
+    assert run_resource("aws-eks-cluster-no-public-endpoint", seeded) == ["[EKS-04] the public API endpoint is on"]
+    component = Fx(COMPONENT, "cluster-eks", {}, provider=None, protect=True)
+    for policy in ("aws-eks-cluster-require-secrets-encryption", "aws-eks-cluster-no-public-endpoint"):
+        with pytest.raises(NotApplicable):
+            run_resource(policy, component)

@@ -61,6 +61,16 @@ def test_seeded_mistake_no_rule_on_the_cluster_security_group(prod: Graph) -> No
     ]
 
 
+def test_seeded_mistake_vpc_without_dns_hostnames(prod: Graph) -> None:
+    broken = Graph(project=prod.project, stack=prod.stack)
+    for r in prod.resources:
+        if r.type == "aws:ec2/vpc:Vpc":
+            r = type(r)(**{**r.__dict__, "outputs": {**r.outputs, "enableDnsHostnames": False}})
+        broken.resources.append(r)
+    assert all("enableDnsHostnames/Support off" in p for p in reachability.problems(broken, ci=True))
+    assert len(reachability.problems(broken, ci=True)) == 2
+
+
 def test_seeded_mistake_github_hosted_runners_and_no_operator_host(prod: Graph, dev: Graph) -> None:
     """The landed design: no runner in the VPC, no operator host."""
     landed = without(prod, "access-runner", "access-operator-access")
