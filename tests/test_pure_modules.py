@@ -8,7 +8,7 @@ import pytest
 
 from groundwork import iam
 from groundwork.naming import Naming, fit
-from groundwork.subnets import LayoutError, layout
+from groundwork.subnets import MAX_AZS, LayoutError, layout, slots
 
 
 def test_layout_of_a_16_over_three_azs() -> None:
@@ -25,6 +25,42 @@ def test_layout_never_overlaps_and_stays_inside_the_vpc() -> None:
         blocks = [b for tier in out.values() for b in tier]
         assert all(b.subnet_of(vpc) for b in blocks)
         assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
+
+
+def test_adding_an_az_never_moves_a_subnet() -> None:
+    """Day 2 (issue 14): azCount 2 -> 3 -> ... -> 6 only adds blocks; every existing block stays."""
+    for vpc, prefixes in (
+        (IPv4Network("10.10.0.0/16"), {"private": 19, "public": 22, "database": 24}),
+        (IPv4Network("10.0.0.0/18"), {"private": 21, "public": 25, "database": 26}),
+        (IPv4Network("10.0.0.0/20"), {"private": 23, "public": 26, "database": 28}),
+    ):
+        for n in range(2, MAX_AZS):
+            try:
+                grown = layout(vpc, n + 1, prefixes)
+            except LayoutError:
+                continue  # the larger count does not fit: the settings refuse it, nothing moves
+            before = layout(vpc, n, prefixes)
+            for tier in before:
+                assert grown[tier][:n] == before[tier], (vpc, n, tier)
+
+
+def test_slots_stay_clear_of_each_other_for_the_maximum_az_count() -> None:
+    vpc = IPv4Network("10.10.0.0/16")
+    every = [b for slot in slots(vpc, {"private": 19, "public": 22, "database": 24}) for b in slot.values()]
+    assert len(every) == 3 * MAX_AZS
+    assert not any(a.overlaps(b) for i, a in enumerate(every) for b in every[i + 1 :])
+    assert all(b.subnet_of(vpc) for b in every)  # the default /16 has room for all six AZs
+    # the dev stack's 2-AZ layout is the front of the 3-AZ one
+    two = layout(vpc, 2, {"private": 19, "public": 22, "database": 24})
+    assert [str(b) for b in two["public"]] == ["10.10.96.0/22", "10.10.100.0/22"]
+    assert [str(b) for b in two["database"]] == ["10.10.108.0/24", "10.10.109.0/24"]
+
+
+def test_a_count_whose_slots_leave_the_vpc_is_refused() -> None:
+    prefixes = {"private": 19, "public": 22, "database": 24}
+    layout(IPv4Network("10.0.0.0/17"), 3, prefixes)
+    with pytest.raises(LayoutError, match=r"4 AZs .* need \d+ addresses; the /17 VPC has 32768"):
+        layout(IPv4Network("10.0.0.0/17"), 4, prefixes)
 
 
 def test_layout_explains_what_does_not_fit() -> None:
