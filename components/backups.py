@@ -5,7 +5,9 @@ Behaviour:
   keeps the retention classes: objects under `daily/` for `dailyDays` (7), `weekly/` for
   `weeklyDays` (28, i.e. 4 weekly), `monthly/` for `monthlyDays` (365, 12 monthly, moved to
   Standard-IA after 30 days and Glacier Flexible Retrieval after 90); noncurrent versions
-  expire after a week. Object Lock (mode and days from settings) makes recovery points immutable.
+  expire after a week. Object Lock is enabled on the bucket whatever the mode (switching `objectLockMode`
+  later must not replace the bucket); the mode and days set the default retention that makes
+  recovery points immutable.
 - With `replicateToDr`: a replica bucket in the DR region (`Purpose: backups-replica`, the
   DR `data` key, same lifecycle and lock) and a replication rule for every object, through a
   role that may read only the source bucket and write only the replica, with only the two keys.
@@ -110,6 +112,7 @@ class Backups(pulumi.ComponentResource):
                 kms_key_arn=args.data_key_arn,
                 purpose="backups",
                 lifecycle_rules=lifecycle_rules(s),
+                object_lock=True,  # always: the mode then changes without replacing the bucket
                 object_lock_mode=lock,
                 object_lock_days=s.object_lock_days,
                 force_destroy=args.force_destroy,
@@ -128,6 +131,7 @@ class Backups(pulumi.ComponentResource):
                     kms_key_arn=dr_key,
                     purpose="backups-replica",
                     lifecycle_rules=lifecycle_rules(s),
+                    object_lock=True,
                     object_lock_mode=lock,
                     object_lock_days=s.object_lock_days,
                     force_destroy=args.force_destroy,

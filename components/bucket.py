@@ -3,8 +3,12 @@
 Behaviour: versioning on; SSE-KMS with the given customer-managed key and the S3 bucket key;
 all four public-access blocks; ACLs disabled (BucketOwnerEnforced); a bucket policy denying
 any request not made over TLS (plus the caller's statements); the caller's lifecycle rules
-plus aborting incomplete multipart uploads after a day; optional Object Lock (created with
-the bucket, default retention in GOVERNANCE or COMPLIANCE mode). With `protect`, Pulumi
+plus aborting incomplete multipart uploads after a day; optional Object Lock: `object_lock`
+enables it when the bucket is created, and `object_lock_mode` only sets the default retention
+(GOVERNANCE or COMPLIANCE, or none). Object Lock is fixed at creation in the AWS provider
+(`objectLockEnabled` forces a new bucket: pulumi-aws 7.x `s3.Bucket` docs, "Forces new
+resource"), so a bucket that may ever need a lock is created with it, and changing the mode later
+is an in-place update of `aws.s3.BucketObjectLockConfiguration`. With `protect`, Pulumi
 refuses to delete or replace the bucket and leaves it in AWS on destroy.
 """
 
@@ -24,7 +28,8 @@ class SecureBucketArgs:
     kms_key_arn: pulumi.Input[str]
     lifecycle_rules: list[dict[str, Any]] = field(default_factory=list)
     purpose: str | None = None
-    object_lock_mode: str | None = None  # "COMPLIANCE" | "GOVERNANCE" | None
+    object_lock: bool = False  # enabled at creation; cannot be turned on in place by the provider
+    object_lock_mode: str | None = None  # default retention: "COMPLIANCE" | "GOVERNANCE" | None (no default)
     object_lock_days: int = 7
     policy_statements: list[pulumi.Input[dict[str, Any]]] = field(default_factory=list)
     force_destroy: bool = False
@@ -62,7 +67,7 @@ class SecureBucket(pulumi.ComponentResource):
         self.resource = aws.s3.Bucket(
             name,
             bucket=args.bucket_name,
-            object_lock_enabled=bool(args.object_lock_mode),
+            object_lock_enabled=args.object_lock or bool(args.object_lock_mode),
             force_destroy=args.force_destroy,
             tags={"Name": args.bucket_name, **tags},  # type: ignore[dict-item]
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),

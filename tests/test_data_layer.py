@@ -298,6 +298,13 @@ def test_backup_bucket_lifecycle_and_lock(prod: Graph, staging: Graph, dev: Grap
         )
 
     assert (lock(prod), lock(staging), lock(dev)) == ("COMPLIANCE", "GOVERNANCE", None)
+    # Day 2 (issue 14): Object Lock is on at creation in every tier, dev's `objectLockMode: none`
+    # included, so switching the mode later never replaces the bucket (objectLockEnabled is
+    # ForceNew in the provider); the mode only sets the default retention.
+    for g in (prod, staging, dev):
+        buckets = by_name(g, "aws:s3/bucket:Bucket")
+        assert buckets["backups-bucket"].props["objectLockEnabled"] is True
+    assert by_name(prod, "aws:s3/bucket:Bucket")["backups-replica"].props["objectLockEnabled"] is True
 
 
 def test_backup_bucket_replicates_to_the_dr_region_in_prod_only(prod: Graph, staging: Graph) -> None:

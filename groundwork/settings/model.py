@@ -387,7 +387,10 @@ class BackupsSettings(Settings_):
         True, description="AWS Backup copies every recovery point to a vault in the DR region (DR-04)."
     )
     object_lock_mode: Literal["COMPLIANCE", "GOVERNANCE", "none"] = Field(
-        "COMPLIANCE", description="S3 Object Lock on backup objects: compliance in prod, governance in staging (DR-07)."
+        "COMPLIANCE",
+        description="Default S3 Object Lock retention of backup objects: compliance in prod, governance in staging "
+        "(DR-07), `none` for no default retention. Object Lock itself is enabled on the backup buckets in every "
+        "mode, so changing this on a live stack is an in-place update, never a new bucket.",
     )
     object_lock_days: int = Field(7, ge=1, le=365, description="Default Object Lock retention.")
     vault_lock: bool = Field(
