@@ -1,6 +1,9 @@
 """A hardened S3 bucket (DR-01, DR-02, DR-07): every bucket Groundwork creates is one of these.
 
-Behaviour: versioning on; SSE-KMS with the given customer-managed key and the S3 bucket key;
+Behaviour: versioning on; SSE-KMS with the given customer-managed key and the S3 bucket key
+(one exception: a target of S3 server access logs, `purpose="access-logs"`, uses SSE-S3,
+because log delivery supports only SSE-S3 default encryption on the target bucket: AWS S3 User
+Guide, "Enabling Amazon S3 server access logging", destination bucket requirements);
 all four public-access blocks; ACLs disabled (BucketOwnerEnforced); a bucket policy denying
 any request not made over TLS (plus the caller's statements); the caller's lifecycle rules
 plus aborting incomplete multipart uploads after a day; optional Object Lock: `object_lock`
@@ -25,7 +28,7 @@ import pulumi_aws as aws
 @dataclass(frozen=True)
 class SecureBucketArgs:
     bucket_name: pulumi.Input[str]
-    kms_key_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str] | None  # None only for an access-log target (SSE-S3)
     lifecycle_rules: list[dict[str, Any]] = field(default_factory=list)
     purpose: str | None = None
     object_lock: bool = False  # enabled at creation; cannot be turned on in place by the provider
@@ -34,6 +37,12 @@ class SecureBucketArgs:
     policy_statements: list[pulumi.Input[dict[str, Any]]] = field(default_factory=list)
     force_destroy: bool = False
     protect: bool = True
+    # server access logs of this bucket: (target bucket name, key prefix); the target is an
+    # `access-logs` SecureBucket whose policy lets logging.s3.amazonaws.com write under the prefix
+    access_logs: tuple[pulumi.Input[str], str] | None = None
+
+
+ACCESS_LOGS = "access-logs"  # the purpose of a server-access-log target bucket (SSE-S3, see above)
 
 
 def tls_only_statement(bucket_arn: str) -> dict[str, Any]:
@@ -62,6 +71,11 @@ class SecureBucket(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SecureBucketArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("groundwork:bucket:SecureBucket", name, None, opts)
+        if args.purpose == ACCESS_LOGS and (args.object_lock or args.object_lock_mode):
+            # "The destination bucket must not have a default retention period configuration" (same page)
+            raise ValueError("an access-log target bucket cannot use Object Lock")
+        if args.purpose != ACCESS_LOGS and args.kms_key_arn is None:
+            raise ValueError(f"bucket {name} needs a KMS key (DR-01)")
         child = pulumi.ResourceOptions(parent=self)
         tags = {"Purpose": args.purpose} if args.purpose else {}
         self.resource = aws.s3.Bucket(
@@ -85,6 +99,12 @@ class SecureBucket(pulumi.ComponentResource):
             bucket=b.id,
             rules=[
                 aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+                    apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                        sse_algorithm="AES256"
+                    ),
+                )
+                if args.purpose == ACCESS_LOGS
+                else aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
                     apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                         sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn
                     ),
@@ -130,6 +150,20 @@ class SecureBucket(pulumi.ComponentResource):
                     )
                 ),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[versioning]),
+            )
+        if args.access_logs is not None:
+            target, prefix = args.access_logs
+            aws.s3.BucketLogging(
+                f"{name}-access-logs",
+                bucket=b.id,
+                target_bucket=target,
+                target_prefix=prefix,
+                target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
+                    partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
+                        partition_date_source="EventTime"
+                    )
+                ),
+                opts=child,
             )
         self.versioning = versioning
         self.register_outputs({"bucket": self.bucket, "arn": self.arn})

@@ -6,7 +6,10 @@ generated values (pulumi-random: Pulumi secrets end to end), encrypted with the 
 key, replicated to the DR region when configured, with a recovery window. With `cloudTrail`, a
 multi-region CloudTrail trail of management events (every Secrets Manager read among them)
 with log file validation, encrypted with the `logs` key, into a hardened bucket that only
-CloudTrail may write to.
+CloudTrail may write to; reads and writes of that bucket are recorded by S3 server access logs
+(CIS AWS Foundations 3.6, checkov CKV_AWS_18) in an `access-logs` bucket (SSE-S3: the only
+default encryption log delivery supports) that only the S3 logging service may write to, for
+that source bucket and account, kept as long as the trail.
 
 Platform secrets (`platform_secrets`): secrets of the platform components under
 `<project>/<stack>/platform/<name>`. A generated one (e.g. a dashboard's admin password) gets
@@ -23,7 +26,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.bucket import SecureBucket, SecureBucketArgs
+from components.bucket import ACCESS_LOGS, SecureBucket, SecureBucketArgs
 from components.options import kept
 from components.providers import account_and_partition
 from groundwork.naming import Naming
@@ -137,6 +140,7 @@ class Secrets(pulumi.ComponentResource):
                 "arn:", partition, ":cloudtrail:", args.region, ":", account, ":trail/", trail_name
             )
             bucket_arn = pulumi.Output.concat("arn:", partition, ":s3:::", naming.physical("audit-logs"), "-", account)
+            access_logs = self._access_log_bucket(name, args, account, partition, bucket_arn)
             bucket = SecureBucket(
                 f"{name}-audit",
                 SecureBucketArgs(
@@ -181,6 +185,7 @@ class Secrets(pulumi.ComponentResource):
                         ),
                     ],
                     protect=args.protect,
+                    access_logs=(access_logs.bucket, "audit-logs/"),
                 ),
                 opts=child,
             )
@@ -198,3 +203,53 @@ class Secrets(pulumi.ComponentResource):
             )
             self.trail_arn = trail.arn
         self.register_outputs({"appSecretArns": self.app_secret_arns, "trailArn": self.trail_arn})
+
+    def _access_log_bucket(
+        self,
+        name: str,
+        args: SecretsArgs,
+        account: pulumi.Output[str],
+        partition: pulumi.Output[str],
+        source_arn: pulumi.Output[str],
+    ) -> SecureBucket:
+        """The target of the audit bucket's server access logs. The grant is the bucket policy the
+        AWS S3 User Guide recommends for log delivery ("Permissions for log delivery": service
+        principal logging.s3.amazonaws.com, s3:PutObject under the prefix, aws:SourceArn of the
+        source bucket and aws:SourceAccount); ACLs are off (BucketOwnerEnforced), so the legacy
+        log-delivery group grant could not be used anyway."""
+        logs_name = pulumi.Output.concat(args.naming.physical("access-logs"), "-", account)
+        logs_arn = pulumi.Output.concat("arn:", partition, ":s3:::", logs_name)
+        return SecureBucket(
+            f"{name}-access-logs",
+            SecureBucketArgs(
+                bucket_name=logs_name,
+                kms_key_arn=None,
+                purpose=ACCESS_LOGS,
+                lifecycle_rules=[
+                    {
+                        "id": "age-out",
+                        "status": "Enabled",
+                        "filter": {},
+                        "expiration": {"days": args.trail_retention_days},
+                        "noncurrent_version_expiration": {"noncurrent_days": 30},
+                    }
+                ],
+                policy_statements=[
+                    pulumi.Output.all(account, logs_arn, source_arn).apply(
+                        lambda a: {
+                            "Sid": "S3ServerAccessLogs",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "logging.s3.amazonaws.com"},
+                            "Action": "s3:PutObject",
+                            "Resource": f"{a[1]}/audit-logs/*",
+                            "Condition": {
+                                "ArnLike": {"aws:SourceArn": a[2]},
+                                "StringEquals": {"aws:SourceAccount": a[0]},
+                            },
+                        }
+                    )
+                ],
+                protect=args.protect,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -66,4 +66,3 @@ def layout(cidr: IPv4Network, az_count: int, prefixes: dict[str, int]) -> dict[s
             f"the /{cidr.prefixlen} VPC has {cidr.num_addresses}"
         )
     return {tier: [slot[tier] for slot in used] for tier in TIERS}
-

@@ -275,6 +275,37 @@ def test_cloudtrail_only_in_prod(prod: Graph, staging: Graph) -> None:
     assert staging.of_type("aws:cloudtrail/trail:Trail") == []
 
 
+def test_reads_of_the_audit_trail_are_logged(prod: Graph, staging: Graph) -> None:
+    """Issue 14 / CIS 3.6: the CloudTrail bucket's server access logs go to an access-logs bucket
+    with SSE-S3 (the only default encryption log delivery supports), written only by the S3
+    logging service for that source bucket and account, kept as long as the trail."""
+    buckets = by_name(prod, BUCKET)
+    audit, logs = buckets["secrets-audit"], buckets["secrets-access-logs"]
+    logging = by_name(prod, "aws:s3/bucketLogging:BucketLogging")["secrets-audit-access-logs"]
+    assert deps(logging, "bucket") == [audit.urn] and deps(logging, "targetBucket") == [logs.urn]
+    assert logging.props["targetPrefix"] == "audit-logs/"
+    assert logging.props["targetObjectKeyFormat"] == {"partitionedPrefix": {"partitionDateSource": "EventTime"}}
+    sse = by_name(prod, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+    assert sse["secrets-access-logs-sse"].props["rules"] == [
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+    ]
+    assert sse["secrets-audit-sse"].props["rules"][0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "aws:kms"
+    policy = json.loads(by_name(prod, "aws:s3/bucketPolicy:BucketPolicy")["secrets-access-logs-policy"].props["policy"])
+    grant = next(st for st in policy["Statement"] if st["Sid"] == "S3ServerAccessLogs")
+    assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"} and grant["Action"] == "s3:PutObject"
+    assert grant["Resource"] == "arn:aws:s3:::groundwork-prod-access-logs-333333333333/audit-logs/*"
+    assert grant["Condition"] == {
+        "ArnLike": {"aws:SourceArn": "arn:aws:s3:::groundwork-prod-audit-logs-333333333333"},
+        "StringEquals": {"aws:SourceAccount": "333333333333"},
+    }
+    lifecycle = by_name(prod, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
+    age_out = next(r for r in lifecycle["secrets-access-logs-lifecycle"].props["rules"] if r["id"] == "age-out")
+    assert age_out["expiration"] == {"days": 365}
+    assert logs.props.get("objectLockEnabled") is not True  # a log target must not have a default retention
+    assert logs.options.get("protect") is True and logs.options.get("retainOnDelete") is True
+    assert staging.of_type("aws:s3/bucketLogging:BucketLogging") == []
+
+
 # --------------------------------------------------------------------------------------------- backups
 
 

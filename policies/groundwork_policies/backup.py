@@ -23,6 +23,7 @@ BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
 REPLICATION = "aws:s3/bucketReplicationConfig:BucketReplicationConfig"
 OBJECT_LOCK = "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration"
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
 BACKUP_PLAN = "aws:backup/plan:Plan"
 BACKUP_VAULT = "aws:backup/vault:Vault"
 BACKUP_SELECTION = "aws:backup/selection:Selection"
@@ -38,6 +39,15 @@ def is_backup_bucket(b: Res) -> bool:
 
 def attached(g: Graph, bucket: Res, type_: str) -> list[Res]:
     return g.referencing(bucket, type_, prop="bucket")
+
+
+def is_access_log_target(g: Graph, b: Res) -> bool:
+    """A bucket tagged `Purpose: access-logs` that some BucketLogging delivers to. S3 server access
+    log delivery supports only SSE-S3 default encryption on its target (AWS S3 User Guide,
+    "Enabling Amazon S3 server access logging"), so DR-01's SSE-KMS rule asks SSE-S3 of these."""
+    tags = b.props.get("tags") or {}
+    purpose = tags.get("Purpose") if isinstance(tags, dict) else None
+    return purpose == "access-logs" and bool(g.referencing(b, LOGGING, prop="targetBucket"))
 
 
 def region_of(r: Res) -> str | None:
@@ -71,7 +81,8 @@ def public_access_block(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]
     controls="DR-01",
     types=(*BUCKETS, VERSIONING, SSE),
     severity="high",
-    description="Every bucket has versioning on and SSE-KMS with a customer-managed key and the bucket key.",
+    description="Every bucket has versioning on and SSE-KMS with a customer-managed key and the bucket key "
+    "(a server-access-log target, tagged Purpose: access-logs, uses SSE-S3: log delivery supports nothing else).",
     remediation="Add BucketVersioning (Enabled) and a BucketServerSideEncryptionConfiguration (aws:kms, kmsMasterKeyId, bucketKeyEnabled).",
 )
 def versioning_kms(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
@@ -81,12 +92,21 @@ def versioning_kms(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
         if not any(s == "Enabled" or unknown(s) for s in status):
             yield f"bucket {b.name} has no versioning", b.urn
         sse = attached(g, b, SSE)
+        log_target = is_access_log_target(g, b)
         if not sse:
-            yield f"bucket {b.name} has no SSE-KMS configuration", b.urn
+            yield f"bucket {b.name} has no {'SSE-S3' if log_target else 'SSE-KMS'} configuration", b.urn
         for cfg in sse:
             for rule in dicts(cfg.props.items("rules")):
                 default = sub(rule, "applyServerSideEncryptionByDefault", default={})
                 algorithm = sub(default, "sseAlgorithm")
+                if log_target:
+                    if algorithm != "AES256" and not unknown(algorithm):
+                        yield (
+                            f"access-log bucket {b.name} encrypts with {algorithm}: S3 server access logs are "
+                            "delivered only to buckets with SSE-S3 (AES256) default encryption",
+                            cfg.urn,
+                        )
+                    continue
                 if algorithm not in ("aws:kms", "aws:kms:dsse") and not unknown(algorithm):
                     yield f"bucket {b.name} encrypts with {algorithm}, not SSE-KMS", cfg.urn
                 elif not sub(default, "kmsMasterKeyId"):

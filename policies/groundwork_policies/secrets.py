@@ -11,6 +11,8 @@ REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
 SECRET = "aws:secretsmanager/secret:Secret"
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
 TRAIL = "aws:cloudtrail/trail:Trail"
+BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+LOGGING = "aws:s3/bucketLogging:BucketLogging"
 
 
 @REGISTRY.resource(
@@ -103,3 +105,24 @@ def cloudtrail(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
         selectors = [s for s in t.props.items("eventSelectors") if isinstance(s, dict)]
         if selectors and not any(s.get("includeManagementEvents", True) is True for s in selectors):
             yield f"trail {t.name} excludes management events", t.urn
+
+
+@REGISTRY.stack(
+    "aws-cloudtrail-bucket-require-access-logging",
+    controls="SEC-07",
+    types=(TRAIL, *BUCKETS, LOGGING),
+    severity="medium",
+    tier="prod",
+    description="The bucket a CloudTrail trail writes to has S3 server access logging into another bucket, so reads "
+    "of the audit trail itself are recorded (CIS AWS Foundations 3.6, checkov CKV_AWS_18).",
+    remediation="The Secrets component adds a BucketLogging from the audit bucket to its access-logs bucket.",
+)
+def cloudtrail_bucket_logging(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
+    for t in g.of(TRAIL):
+        for b in g.targets(t, "s3BucketName", *BUCKETS):
+            logging = g.referencing(b, LOGGING, prop="bucket")
+            if not logging:
+                yield f"trail {t.name} writes to bucket {b.name}, which has no server access logging", b.urn
+            for cfg in logging:
+                if b.urn in cfg.deps("targetBucket"):
+                    yield f"bucket {b.name} logs its own access to itself (each log write would be logged)", cfg.urn

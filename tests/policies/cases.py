@@ -971,6 +971,25 @@ case(
     ["[DR-01] bucket logs does not use an S3 bucket key (every object costs a KMS call)"],
 )
 case(P, "no-sse", remove("logs-sse"), ["[DR-01] bucket logs has no SSE-KMS configuration"])
+case(
+    P,
+    "access-log-target-on-kms",  # S3 log delivery would silently fail: SSE-S3 is the only default it supports
+    patch(
+        "access-logs-sse",
+        "rules[0]",
+        {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "arn:key"}},
+    ),
+    [
+        "[DR-01] access-log bucket access-logs encrypts with aws:kms: S3 server access logs are delivered only to "
+        "buckets with SSE-S3 (AES256) default encryption"
+    ],
+)
+case(
+    P,
+    "sse-s3-without-being-a-log-target",  # the exception needs the delivery, not just the tag
+    remove("audit-access-logs"),
+    ["[DR-01] bucket access-logs encrypts with AES256, not SSE-KMS"],
+)
 P = "aws-s3-bucket-require-owner-enforced-and-tls"
 case(
     P,
@@ -1135,6 +1154,19 @@ case(
     "data-events-only",
     patch("trail", "eventSelectors", [{"includeManagementEvents": False, "readWriteType": "All"}]),
     ["[SEC-07] trail trail excludes management events"],
+)
+P = "aws-cloudtrail-bucket-require-access-logging"
+case(
+    P,
+    "no-access-logging",
+    remove("audit-access-logs"),
+    ["[SEC-07] trail trail writes to bucket audit, which has no server access logging"],
+)
+case(
+    P,
+    "logs-to-itself",
+    deps("audit-access-logs", "targetBucket", ["audit"]),
+    ["[SEC-07] bucket audit logs its own access to itself (each log write would be logged)"],
 )
 
 # --------------------------------------------------------------------------------------------- kubernetes

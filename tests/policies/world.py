@@ -477,6 +477,14 @@ def build() -> World:
 
     # -- buckets -----------------------------------------------------------------------------------------
     def bucket(name: str, provider: str, purpose: str | None, lifecycle: list[dict]) -> None:
+        sse = (
+            {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}
+            if purpose == "access-logs"
+            else {
+                "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "arn:key"},
+                "bucketKeyEnabled": True,
+            }
+        )
         tags = {"Name": name, **({"Purpose": purpose} if purpose else {})}
         add(
             "aws:s3/bucket:Bucket",
@@ -498,12 +506,7 @@ def build() -> World:
             f"{name}-sse",
             {
                 "bucket": "b",
-                "rules": [
-                    {
-                        "applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": "arn:key"},
-                        "bucketKeyEnabled": True,
-                    }
-                ],
+                "rules": [sse],
             },
             dep,
             provider,
@@ -601,6 +604,23 @@ def build() -> World:
                 "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
             }
         ],
+    )
+    audit_rules = [
+        {
+            "id": "age-out",
+            "status": "Enabled",
+            "filter": {},
+            "expiration": {"days": 365},
+            "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
+        }
+    ]
+    bucket("audit", "primary", "audit-logs", audit_rules)
+    bucket("access-logs", "primary", "access-logs", audit_rules)
+    add(
+        "aws:s3/bucketLogging:BucketLogging",
+        "audit-access-logs",
+        {"bucket": "b", "targetBucket": "t", "targetPrefix": "audit-logs/"},
+        {"bucket": ["audit"], "targetBucket": ["access-logs"]},
     )
     add(
         "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
@@ -710,6 +730,7 @@ def build() -> World:
             "s3BucketName": "b",
             "tags": {"Name": "t"},
         },
+        {"s3BucketName": ["audit"]},
     )
 
     # -- ECR -----------------------------------------------------------------------------------------------
