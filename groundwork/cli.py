@@ -439,6 +439,86 @@ def dr_drill(
     _dr_report(project_dir, stack, outputs, json_out, run)
 
 
+def _read_json(path: Path, what: str) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise fail(f"{path}: no such file ({what})") from None
+    except IsADirectoryError:
+        raise fail(f"{path}: is a directory, not {what}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise fail(f"{path}: not JSON ({what}): {exc}") from None
+
+
+@app.command()
+def guard(
+    stack: Stack,
+    preview: Annotated[
+        Path | None,
+        typer.Option("--preview", help="A real `pulumi preview --json` of the stack (what the pipelines pass)."),
+    ] = None,
+    base: Annotated[
+        Path | None,
+        typer.Option("--base", help="Offline: the base graph (`groundwork plan --json` on the base commit)."),
+    ] = None,
+    head: Annotated[
+        Path | None,
+        typer.Option("--head", help="Offline: the head graph (default: plan the working tree now)."),
+    ] = None,
+    project_dir: ProjectDir = Path("."),
+) -> None:
+    """Fail when the change would replace or delete a stateful resource in prod without an allowance (GOV-02).
+
+    Give --preview (a real preview), or --base (and --head) graphs for an offline check. Stateful:
+    databases, caches, buckets, KMS keys, backup vaults, secrets, log groups, ECR repositories and
+    the EKS cluster. Allowances: `groundwork:allowances` in the stack file (resource, operations,
+    reason, expires). Exits 1 when a prod change is blocked, 2 on a usage error.
+    """
+    from groundwork import changes
+    from groundwork.guard import judge
+    from groundwork.plan.graph import Graph
+
+    if (preview is None) == (base is None):
+        raise fail("give either --preview (a `pulumi preview --json` file) or --base (offline graphs)")
+    if head is not None and base is None:
+        raise fail("--head needs --base")
+    settings = _stack_settings(project_dir, stack)
+    if preview is not None:
+        try:
+            found = changes.from_preview(_read_json(preview, "`pulumi preview --json` output"))
+        except changes.PreviewError as exc:
+            raise fail(f"{preview}: {exc}") from None
+    else:
+        assert base is not None
+
+        def graph(path: Path) -> Graph:
+            try:
+                return Graph.from_json(_read_json(path, "a graph from `groundwork plan --json`"))
+            except (KeyError, TypeError) as exc:
+                raise fail(f"{path}: not a graph from `groundwork plan --json` ({exc})") from None
+
+        old = graph(base)
+        if head is not None:
+            new = graph(head)
+        else:
+            try:
+                new = run_program(load_stack_config(project_dir, stack))
+            except StackFileError as exc:
+                raise fail(str(exc)) from None
+            except PlanFailed as exc:
+                raise fail(exc.message, 1) from None
+        if (old.project, old.stack) != (new.project, new.stack):
+            raise fail(f"--base is a graph of {old.project}/{old.stack}, not of {new.project}/{new.stack}")
+        found = changes.diff(old, new)
+    other = sorted({c.urn.split("::")[0] for c in found.steps if not c.urn.startswith(f"urn:pulumi:{stack}::")})
+    if other:
+        raise fail(f"the changes are of another stack ({', '.join(other)}), not of {stack}: give that stack's preview")
+    report = judge(found, settings)
+    for line in report.render():
+        console.print(line, markup=False, highlight=False)
+    raise typer.Exit(report.exit_code)
+
+
 @app.command()
 def doctor(
     stack: Stack,

@@ -853,6 +853,36 @@ class Exemption(Settings_):
     expires: dt.date | None = Field(None, description="Date after which the exemption no longer applies.")
 
 
+class Allowance(Settings_):
+    """A reasoned permission for `pulumi up` to replace or delete one stateful resource (GOV-02).
+
+    `groundwork guard` fails a preview that would replace or delete a database, cache, bucket, key,
+    vault, secret, log group, ECR repository or the cluster in prod unless an allowance that has
+    not expired names it. Remove it once the change is deployed."""
+
+    resource: str = Field(
+        min_length=1,
+        description="The resource's Pulumi name (the last part of its URN, as `groundwork guard` prints it, "
+        "e.g. `database-instance`) or its full URN.",
+        json_schema_extra=hint("a resource name from the guard's report, e.g. database-instance"),
+    )
+    operations: list[Literal["replace", "delete"]] = Field(
+        default_factory=lambda: ["replace"],  # type: ignore[arg-type]
+        min_length=1,
+        description="What may happen to it: `replace`, `delete` or both.",
+    )
+    reason: str = Field(
+        min_length=20,
+        description="Why the data loss or new identity is acceptable (e.g. restored from snapshot X); at least "
+        "20 characters.",
+        json_schema_extra=hint("a sentence of at least 20 characters saying why"),
+    )
+    expires: dt.date = Field(
+        description="Date after which the allowance no longer applies: keep it to the change's rollout.",
+        json_schema_extra=hint("a date, e.g. 2026-12-31"),
+    )
+
+
 TAG_KEY = r"^[\w .:/=+\-@]{1,128}$"
 RESERVED_TAGS = ("Environment", "Project", "Owner", "CostCenter", "ManagedBy")
 
@@ -921,6 +951,11 @@ class StackSettings(Settings_):
     services: list[ServiceSettings] = Field(default_factory=list, description="The microservices the platform hosts.")
     exemptions: list[Exemption] = Field(
         default_factory=list, description="Named, reasoned relaxations of controls for this stack."
+    )
+    allowances: list[Allowance] = Field(
+        default_factory=list,
+        description="Reasoned permissions for one change to replace or delete a stateful resource "
+        "(`groundwork guard`, GOV-02; docs/living-with-a-stack.md).",
     )
     warnings: tuple[str, ...] = ()
 
