@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.options import kept
 from groundwork.naming import Naming
 from groundwork.settings.model import RegistrySettings
 
@@ -99,7 +100,7 @@ class Registry(pulumi.ComponentResource):
                 ],
                 force_delete=not args.protect,
                 tags={"Service": service},
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                opts=kept(self, args.protect),  # images survive a destroy of a protected stack
             )
             aws.ecr.LifecyclePolicy(
                 f"{name}-{service}",

@@ -71,7 +71,13 @@ class Secrets(pulumi.ComponentResource):
                 continue
             values = {
                 x.name: random.RandomPassword(
-                    f"{name}-{svc.name}-{x.name}", length=x.length, special=x.special, opts=child
+                    f"{name}-{svc.name}-{x.name}",
+                    length=x.length,
+                    special=x.special,
+                    # a new generation replaces the value (every input of RandomPassword forces a new one);
+                    # generation 1 sets no keepers, so values created before this setting existed stay
+                    keepers={"generation": str(x.generation)} if x.generation > 1 else None,
+                    opts=child,
                 ).result
                 for x in svc.secrets
             }

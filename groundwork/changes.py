@@ -23,6 +23,7 @@ every stateful type (`STATEFUL`) and the network pieces a day-2 change touches.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -161,6 +162,26 @@ FORCE_NEW: dict[str, ForceNew] = {
         f"{TF} internal/service/eks/node_group.go",
     ),
     "aws:iam/role:Role": ForceNew(("name", "namePrefix"), f"{TF} internal/service/iam/role.go"),
+    "aws:secretsmanager/secretVersion:SecretVersion": ForceNew(
+        ("secretId", "secretString", "secretBinary"), f"{TF} internal/service/secretsmanager/secret_version.go"
+    ),
+    # every attribute of the random resources requires replacement (a new value)
+    "random:index/randomPassword:RandomPassword": ForceNew(
+        ("*",), "hashicorp/terraform-provider-random internal/provider/resource_password.go"
+    ),
+    "random:index/randomId:RandomId": ForceNew(
+        ("*",), "hashicorp/terraform-provider-random internal/provider/resource_id.go"
+    ),
+}
+
+# Every Kubernetes object is replaced when its name or namespace changes: pulumi/pulumi-kubernetes
+# provider/pkg/provider/forcenew.go (`metadataForceNewProperties(".metadata")` for every kind, plus
+# per-kind fields such as a StorageClass's provisioner and parameters).
+KUBERNETES_FORCE_NEW = ForceNew(
+    ("metadata.name", "metadata.namespace"), "pulumi/pulumi-kubernetes provider/pkg/provider/forcenew.go"
+)
+FORCE_NEW_BY_KIND: dict[str, tuple[str, ...]] = {
+    "kubernetes:storage.k8s.io/v1:StorageClass": ("provisioner", "parameters"),
 }
 
 OPS = ("create", "update", "replace", "delete")
@@ -230,10 +251,30 @@ def _nested(value: Any, path: Iterable[str]) -> Any:
     return value
 
 
+def _without(inputs: dict[str, Any], paths: list[list[str]]) -> dict[str, Any]:
+    """The inputs with the nested `ignoreChanges` paths (e.g. scalingConfig.desiredSize) removed."""
+    nested = [p for p in paths if len(p) > 1]
+    if not nested:
+        return inputs
+    out = copy.deepcopy(inputs)
+    for path in nested:
+        node: Any = out
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            node.pop(path[-1], None)
+    return out
+
+
 def _forcing(r: Resource, old: Resource, changed: set[str]) -> list[str]:
     rule = FORCE_NEW.get(r.type)
+    props: tuple[str, ...] = rule.props if rule else ()
+    if r.type.startswith("kubernetes:"):
+        props = KUBERNETES_FORCE_NEW.props + FORCE_NEW_BY_KIND.get(r.type, ())
     out: list[str] = []
-    for prop in rule.props if rule else ():
+    if props == ("*",):
+        props = tuple(sorted(changed))
+    for prop in props:
         top, *rest = prop.split(".")
         if top not in changed:
             continue
@@ -260,11 +301,13 @@ def diff(base: Graph, head: Graph) -> Changes:
             renewed.add(r.urn)
             continue
         seen.add(old.urn)
-        ignored = {p.split(".")[0] for p in r.options.get("ignoreChanges", [])}
+        ignore = [p.split(".") for p in r.options.get("ignoreChanges", [])]
+        ignored = {p[0] for p in ignore if len(p) == 1}  # whole inputs; nested paths are cut out below
+        new_inputs, old_inputs = _without(r.inputs, ignore), _without(old.inputs, ignore)
         changed = {
             k
-            for k in set(r.inputs) | set(old.inputs)
-            if k not in ignored and _canonical(r.inputs.get(k)) != _canonical(old.inputs.get(k))
+            for k in set(new_inputs) | set(old_inputs)
+            if k not in ignored and _canonical(new_inputs.get(k)) != _canonical(old_inputs.get(k))
         }
         # an input computed from a renewed resource is unknown at preview: the engine diffs it as changed
         changed |= {k for k, deps in r.property_dependencies.items() if k not in ignored and renewed & set(deps)}
@@ -322,6 +365,10 @@ def from_preview(doc: Any) -> Changes:
         forcing = tuple(str(k) for k in step.get("replaceReasons") or ())
         change = Change(urn, type_, name, op, keys, forcing)
         prior = by_urn.get(urn)
-        if prior is None or rank[op] > rank[prior.op] or (prior.op == op == "replace" and not prior.replace_keys and forcing):
+        if (
+            prior is None
+            or rank[op] > rank[prior.op]
+            or (prior.op == op == "replace" and not prior.replace_keys and forcing)
+        ):
             by_urn[urn] = change
     return Changes(list(by_urn.values()))

@@ -111,7 +111,29 @@ def settings_markdown(root: Path) -> str:
         _models(field.annotation, nested)
     for model in nested:
         lines += ["", f"## {model.__name__}", "", (model.__doc__ or "").strip().split("\n")[0], "", *_rows(model)]
+    lines += _live_rows()
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _live_rows() -> list[str]:
+    from groundwork.live import LIVE
+
+    return [
+        "",
+        "## Changing settings on a live stack",
+        "",
+        "What `pulumi up` does when a setting changes on a stack that exists (groundwork/live.py).",
+        "**safe**: created, updated in place, or replaced where nothing holds data; **guarded**:",
+        "replaces or deletes a stateful resource, which `groundwork guard` blocks in prod until an",
+        "allowance says why; **rebuild**: cannot change in place. For a setting not listed, read",
+        "the preview: `groundwork guard` says whether anything stateful would be replaced. The",
+        "evidence is the change-matrix case (tests/test_change_matrix.py) or the provider rule;",
+        "docs/living-with-a-stack.md walks through the common changes.",
+        "",
+        "| setting | on a live stack | what happens | evidence |",
+        "|---|---|---|---|",
+        *[f"| `{x.setting}` | **{x.verdict}** | {x.effect} | {x.evidence} |" for x in LIVE],
+    ]
 
 
 def controls_markdown(root: Path) -> str:

@@ -418,8 +418,13 @@ def test_stateful_resources_are_protected_and_retained_in_prod(prod: Graph) -> N
 def test_secrets_and_log_groups_are_kept_in_prod_only(prod: Graph, dev: Graph) -> None:
     """Credentials and the logs an audit reads (flow logs, control plane, database, WAF, CI runner)
     survive a mistaken delete or `pulumi destroy` in prod (issue 14); dev stays disposable."""
-    kept = [*prod.of_type(SECRET), *prod.of_type("aws:cloudwatch/logGroup:LogGroup")]
+    kept = [
+        *prod.of_type(SECRET),
+        *prod.of_type("aws:cloudwatch/logGroup:LogGroup"),
+        *prod.of_type("aws:ecr/repository:Repository"),  # the images a rollback or a DR rebuild pulls
+    ]
     names = {r.name for r in kept}
+    assert {"registry-order-service", "registry-payment-service"} <= names, names
     assert {"network-flow-logs", "cluster-control-plane", "access-runner", "cache-auth"} <= names, names
     for r in kept:
         assert r.options.get("protect") is True and r.options.get("retainOnDelete") is True, r.urn

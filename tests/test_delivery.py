@@ -136,7 +136,7 @@ def test_every_shell_block_and_script_passes_shellcheck(tmp_path: Path) -> None:
             problems.append(out.stdout)
         checked += 1
     assert problems == []
-    assert len(SCRIPTS) == 4 and checked >= 20
+    assert len(SCRIPTS) == 5 and checked >= 20
 
 
 # --------------------------------------------------------------------------------------------- what the workflows promise
@@ -232,10 +232,17 @@ def test_merges_deploy_dev_then_staging_then_prod_behind_their_environments() ->
     order = [
         next(i for i, r in enumerate(runs) if "'role': 'deploy'" in r),
         next(i for i, r in enumerate(runs) if "preview.sh" in r),
+        next(i for i, r in enumerate(runs) if "guard.sh" in r),
         next(i for i, r in enumerate(runs) if "pulumi up" in r),
         next(i for i, r in enumerate(runs) if "outputs-summary" in r),
     ]
-    assert order == sorted(order)  # credentials, fresh preview with the pack, up, summary
+    assert order == sorted(order)  # credentials, fresh preview with the pack, the guard, up, summary
+    assert any("guard.sh" in s.get("run", "") for s in stack["preview"]["steps"])
+    pr = jobs(ROOT / ".github/workflows/pull-request.yml")["preview"]["steps"]
+    pr_runs = [s.get("run", "") for s in pr]
+    assert pr_runs.index('bash .github/scripts/guard.sh "$STACK"') > pr_runs.index(
+        'bash .github/scripts/preview.sh "$STACK"'
+    )
     assert "--policy-pack policies" in next(r for r in runs if "pulumi up" in r)
     assert any("'role': 'preview'" in str(s.get("with", "")) for s in stack["preview"]["steps"])
 
@@ -549,6 +556,28 @@ def test_preview_script_passes_pulumis_status_and_fills_the_summary(tmp_path: Pa
         assert "pulumi preview --stack prod --policy-pack policies --diff --non-interactive" in out.stdout
     text = summary.read_text()
     assert "Preview passed" in text and "**Preview failed** (exit 255)" in text and "<details>" in text
+
+
+def test_guard_script_judges_the_real_preview_json(tmp_path: Path) -> None:
+    """guard.sh runs `pulumi preview --json` and `groundwork guard` on it: the database replacement
+    fixture fails the job, the scale-up passes, a failed preview fails it too."""
+    previews = ROOT / "tests" / "fixtures" / "preview"
+    summary = tmp_path / "summary.md"
+    groundwork = str(Path(sys.executable).parent / "groundwork")
+    for fixture, code in (("prod-replace-database", 1), ("prod-scale-up", 0)):
+        env = fake_pulumi(tmp_path, f'echo "$*" > "{tmp_path}/args"; cat "{previews / fixture}.json"\n')
+        env.update(GITHUB_STEP_SUMMARY=str(summary), RUNNER_TEMP=str(tmp_path), GROUNDWORK=groundwork)
+        out = subprocess.run(["bash", str(ROOT / ".github/scripts/guard.sh"), "prod"], env=env,
+                             capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+        assert out.returncode == code, out.stdout + out.stderr
+        assert (tmp_path / "args").read_text().split() == ["preview", "--stack", "prod", "--json", "--non-interactive"]
+    text = summary.read_text()
+    assert "BLOCKED  replaces database database-instance (forced by kmsKeyId)" in text and "Guard: passed" in text
+    broken = fake_pulumi(tmp_path, "echo 'error: no credentials' >&2; exit 255\n")
+    broken.update(GITHUB_STEP_SUMMARY=str(summary), RUNNER_TEMP=str(tmp_path), GROUNDWORK=groundwork)
+    out = subprocess.run(["bash", str(ROOT / ".github/scripts/guard.sh"), "prod"], env=broken,
+                         capture_output=True, text=True, cwd=ROOT)  # fmt: skip
+    assert out.returncode == 255 and "the guard cannot judge the change" in out.stdout
 
 
 def test_drift_script_reports_through_the_api(fake_github: FakeGitHub, tmp_path: Path) -> None:

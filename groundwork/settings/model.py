@@ -413,6 +413,12 @@ class AppSecret(Settings_):
     name: str = Field(pattern=DNS_LABEL, max_length=40, description="Secret key name, e.g. jwt-signing-key.")
     length: int = Field(32, ge=16, le=256, description="Generated length.")
     special: bool = Field(False, description="Include punctuation.")
+    generation: int = Field(
+        1,
+        ge=1,
+        description="Raise by one to rotate: the next `pulumi up` generates a new value into the same secret "
+        "(same name and ARN; External Secrets syncs it within its refresh interval).",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -51,6 +51,7 @@ STATEFUL = (
     "eks:index:Cluster",
     "aws:eks/cluster:Cluster",
     "aws:backup/vault:Vault",
+    "aws:ecr/repository:Repository",  # the images every deployment and a DR rebuild pull
     # what an audit or a recovery needs after the fact: credentials, and the logs (flow logs,
     # control-plane audit, database, WAF) that show what happened
     "aws:secretsmanager/secret:Secret",
@@ -116,8 +117,8 @@ def mandatory_tags(r: Resource, ctx: PackContext) -> Iterator[str]:
     types=STATEFUL,
     severity="high",
     tier="prod",
-    description="Stateful and audit resources (keys, clusters, databases, caches, buckets, vaults, secrets, log "
-    "groups) are protected: Pulumi refuses to delete or replace them unless a person unprotects one on purpose.",
+    description="Stateful and audit resources (keys, clusters, databases, caches, buckets, vaults, ECR "
+    "repositories, secrets, log groups) are protected: Pulumi refuses to delete or replace them unless a person unprotects one on purpose.",
     remediation="Keep groundwork:protect true; to replace one deliberately run `pulumi state unprotect <urn>` first.",
 )
 def protect(r: Resource, ctx: PackContext) -> Iterator[str]:

@@ -1615,6 +1615,13 @@ case(
 )
 case(
     "aws-stateful-resource-require-protect",
+    "ecr-repository",
+    lambda w: _unprotect(w, "ecr-orders"),
+    ["[GOV-02] the resource is not protected"],
+    target="ecr-orders",
+)
+case(
+    "aws-stateful-resource-require-protect",
     "audit-log-group",
     lambda w: _unprotect(w, "flow-log-group"),
     ["[GOV-02] the resource is not protected"],

@@ -744,6 +744,7 @@ def build() -> World:
             "encryptionConfigurations": [{"encryptionType": "KMS", "kmsKey": "arn:key"}],
             "tags": {"Name": "orders"},
         },
+        protect=True,
     )
     add(
         "aws:ecr/lifecyclePolicy:LifecyclePolicy",
