@@ -145,6 +145,7 @@ FREE = {
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketReplicationConfig:BucketReplicationConfig",
     "aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration",
+    "aws:s3/bucketLogging:BucketLogging",  # no charge; the delivered logs are priced on their bucket
     "aws:eks/addon:Addon",
     "aws:eks/podIdentityAssociation:PodIdentityAssociation",
     "aws:eks/accessEntry:AccessEntry",
