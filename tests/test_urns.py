@@ -16,34 +16,11 @@ from typing import Any
 
 import pytest
 
-from groundwork.plan import Graph, Resource, load_stack_config, run_program
+from groundwork.changes import alias_urns
+from groundwork.plan import Graph, load_stack_config, run_program
 from tests.conftest import ROOT, STACKS, plan
 
 SNAPSHOTS = ROOT / "tests" / "snapshots"
-
-
-def _qualified_type(urn: str) -> str:
-    """The type chain of a URN: `parentType$childType`."""
-    return urn.split("::")[2]
-
-
-def alias_urns(graph: Graph, r: Resource) -> set[str]:
-    """The URNs the resource's aliases stand for (alias specs as the SDK sends them, or URNs)."""
-    out: set[str] = set(r.options.get("aliases", []))
-    for a in r.options.get("aliasSpecs", []):
-        if "urn" in a:
-            out.add(a["urn"])
-            continue
-        spec = a.get("spec", {})
-        name = spec.get("name") or r.name
-        type_ = spec.get("type") or r.type
-        project = spec.get("project") or graph.project
-        stack = spec.get("stack") or graph.stack
-        parent = None if spec.get("noParent") else spec.get("parentUrn") or r.parent
-        # the URN scheme of the recorded graph (the SDK's mock monitor: parent's own type, then this one)
-        chain = f"{_qualified_type(parent).split('$')[-1]}${type_}" if parent else type_
-        out.add(f"urn:pulumi:{stack}::{project}::{chain}::{name}")
-    return out
 
 
 def missing_urns(graph: Graph, snapshot: set[str]) -> list[str]:
