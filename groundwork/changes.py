@@ -336,6 +336,10 @@ class PreviewError(ValueError):
     """The document is not `pulumi preview --json` output."""
 
 
+def _keys(value: Any) -> tuple[str, ...]:
+    return tuple(str(k) for k in value) if isinstance(value, list) else ()
+
+
 def from_preview(doc: Any) -> Changes:
     """The changes in a `pulumi preview --json` document (one stack)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("steps", []), list):
@@ -358,11 +362,10 @@ def from_preview(doc: Any) -> Changes:
         type_ = state.get("type") if isinstance(state, dict) else None
         if not isinstance(type_, str):
             type_ = urn.split("::")[2].split("$")[-1] if urn.count("::") >= 3 else ""
-        if state.get("custom") is False if isinstance(state, dict) else False:
+        if isinstance(state, dict) and state.get("custom") is False:
             continue  # components have no cloud resource
         name = urn.rsplit("::", 1)[-1]
-        keys = tuple(str(k) for k in step.get("diffReasons") or ())
-        forcing = tuple(str(k) for k in step.get("replaceReasons") or ())
+        keys, forcing = _keys(step.get("diffReasons")), _keys(step.get("replaceReasons"))
         change = Change(urn, type_, name, op, keys, forcing)
         prior = by_urn.get(urn)
         if (

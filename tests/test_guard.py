@@ -192,3 +192,31 @@ def test_offline_base_and_head_graphs(tmp_path: Path) -> None:
         ],
     )
     assert same.exit_code == 0 and "no changes" in same.output
+
+
+def test_every_step_op_of_the_cli_is_read_as_the_engine_means_it() -> None:
+    """Ops of pulumi/pulumi pkg/resource/deploy/step.go: a replacement is several steps of one URN,
+    `discard` removes from the stack (retainOnDelete), `same`/`read`/`refresh` change nothing, and
+    component steps (custom: false) have no cloud resource."""
+    u = "urn:pulumi:prod::groundwork::groundwork:cache:Cache$aws:elasticache/replicationGroup:ReplicationGroup::cache-group"
+    k = "urn:pulumi:prod::groundwork::groundwork:kms:Keys$aws:kms/key:Key::keys-data"
+    steps = [
+        {"op": "same", "urn": "urn:pulumi:prod::groundwork::aws:ec2/vpc:Vpc::vpc"},
+        {"op": "read", "urn": "urn:pulumi:prod::groundwork::aws:ec2/vpc:Vpc::looked-up"},
+        {"op": "update", "urn": "urn:pulumi:prod::groundwork::groundwork:cache:Cache::cache",
+         "newState": {"type": "groundwork:cache:Cache", "custom": False}},
+        {"op": "create-replacement", "urn": u, "replaceReasons": ["atRestEncryptionEnabled"]},
+        {"op": "replace", "urn": u, "replaceReasons": ["atRestEncryptionEnabled"], "diffReasons": "nonsense"},
+        {"op": "discard-replaced", "urn": u},
+        {"op": "discard", "urn": k, "oldState": {"type": "aws:kms/key:Key", "custom": True}},
+        {"op": "import", "urn": "urn:pulumi:prod::groundwork::aws:s3/bucket:Bucket::adopted"},
+    ]  # fmt: skip
+    changes = from_preview({"steps": steps})
+    got = {(c.name, c.type, c.op, c.replace_keys) for c in changes.steps}
+    assert got == {
+        ("cache-group", "aws:elasticache/replicationGroup:ReplicationGroup", "replace", ("atRestEncryptionEnabled",)),
+        ("keys-data", "aws:kms/key:Key", "delete", ()),
+        ("adopted", "aws:s3/bucket:Bucket", "create", ()),
+    }
+    report = judge(changes, settings("prod"))
+    assert {v.change.name for v in report.blocked} == {"cache-group", "keys-data"}
