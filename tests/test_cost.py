@@ -412,3 +412,56 @@ def test_a_pulumi_eks_managed_node_group_is_priced_from_its_inputs() -> None:
                      custom=True, parent=mng.urn, provider=mng.provider, inputs=mng.inputs)  # fmt: skip
     e = est(Graph(project="p", stack="s", resources=[provider, mng, child]))
     assert [r.name for r in e.resources if r.type != "groundwork:usage"] == ["w"]  # priced once
+
+
+def _elsewhere(region: str, **more: object) -> dict[str, object]:
+    """Prod's settings moved to `region` (its certificate and connection with it)."""
+    ingress = {**section("prod", "ingress")}
+    ingress["certificateArn"] = ingress["certificateArn"].replace("eu-west-1", region)
+    delivery = {**section("prod", "delivery")}
+    delivery["codeConnectionArn"] = delivery["codeConnectionArn"].replace("eu-west-1", region)
+    return {"aws:region": region, "ingress": ingress, "delivery": delivery, **more}
+
+
+def test_a_region_outside_the_catalog_gives_a_partial_estimate_not_a_crash() -> None:
+    """Issue 15: us-west-2 used to crash plan and cost (KeyError: no price 'secretsmanager.api')."""
+    from tests.conftest import plan
+
+    e = est(plan("prod", **_elsewhere("us-west-2")))
+    assert e.partial and e.unpriced_regions == ("us-west-2",)
+    unpriced = {u["name"] for u in e.unpriced}
+    assert {"database-instance", "cache-group", "cluster-general", "network-nat-0"} <= unpriced
+    assert all(u.get("reason", "").startswith("no price") for u in e.unpriced if u["name"] == "database-instance")
+    assert e.to_json()["partial"] is True and e.to_json()["unpricedRegions"] == ["us-west-2"]
+    line = report.BudgetStatus(950.0, e.total, "fail", e.unpriced_regions).describe()
+    assert "PARTIAL: the price catalog has no prices for us-west-2" in line
+
+
+def test_a_dr_region_outside_the_catalog_is_said_not_silently_dropped() -> None:
+    from tests.conftest import plan
+
+    e = est(plan("prod", drRegion="ap-northeast-3"))
+    assert e.unpriced_regions == ("ap-northeast-3",)
+    dr = [u for u in e.unpriced if "ap-northeast-3" in u.get("reason", "")]
+    assert dr, "the DR region's resources are listed as unpriced"
+    full = est(plan("prod"))
+    assert not full.partial and full.unpriced_regions == ()
+
+
+def test_cost_and_plan_say_partial_on_the_command_line(root: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import yaml as pyyaml
+
+    for name in ("Pulumi.yaml", "__main__.py"):
+        shutil.copy(root / name, tmp_path / name)
+    for name in ("components", "policies", "cost", "groundwork", "dashboards"):
+        (tmp_path / name).symlink_to(root / name)
+    doc = pyyaml.safe_load((root / "Pulumi.prod.yaml").read_text())
+    for key, value in _elsewhere("us-west-2").items():
+        doc["config"][key if ":" in key else f"groundwork:{key}"] = value
+    (tmp_path / "Pulumi.prod.yaml").write_text(pyyaml.safe_dump(doc))
+    result = runner.invoke(app, ["cost", "--stack", "prod", "-C", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "PARTIAL: the price catalog has no prices for us-west-2" in " ".join(result.output.split())
+    assert "Traceback" not in result.output

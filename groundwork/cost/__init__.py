@@ -41,4 +41,9 @@ def estimate_stack(
 
 
 def budget_status(e: Estimate, settings: StackSettings) -> BudgetStatus:
-    return BudgetStatus(budget=settings.cost.monthly_budget, total=e.total, mode=settings.cost.over_budget)
+    return BudgetStatus(
+        budget=settings.cost.monthly_budget,
+        total=e.total,
+        mode=settings.cost.over_budget,
+        unpriced_regions=e.unpriced_regions,
+    )

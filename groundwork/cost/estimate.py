@@ -81,6 +81,11 @@ class Estimate:
     unpriced: list[dict[str, str]]
     free: int
     seconds: float = 0.0
+    unpriced_regions: tuple[str, ...] = ()  # regions the catalog has no prices for (the total is partial)
+
+    @property
+    def partial(self) -> bool:
+        return bool(self.unpriced_regions)
 
     @property
     def baseline(self) -> float:
@@ -107,6 +112,8 @@ class Estimate:
             "resources": [r.to_json() for r in self.resources if r.components],
             "unpriced": self.unpriced,
             "freeResources": self.free,
+            "partial": self.partial,
+            "unpricedRegions": list(self.unpriced_regions),
         }
 
 
@@ -588,6 +595,8 @@ def _stack_wide(p: Pricer) -> list[ResourceCost]:
         ("KMS requests", "kms.requests", p.usage.kms_requests, 10_000),
     ]
     rc = ResourceCost("stack-usage", "stack-wide usage", "groundwork:usage", region)
+    if region not in p.catalog.regions:
+        return out  # nothing to price it with: the estimate says it is partial
     for name, key, quantity, per in lines:
         rc.components.append(p.usage_c(region, name, key, None if quantity is None else quantity / per))
     rc.components.append(
@@ -636,7 +645,9 @@ def estimate(
         else:
             free += 1
     resources += _stack_wide(p)
+    regions = {p.region, *(p.region_of(r) for r in graph.resources if r.custom)}
     return Estimate(
+        unpriced_regions=tuple(sorted(x for x in regions if x and x not in catalog.regions)),
         stack=graph.stack,
         region=p.region,
         currency=catalog.currency,

@@ -45,6 +45,7 @@ class BudgetStatus:
     budget: float | None
     total: float
     mode: str  # fail | warn
+    unpriced_regions: tuple[str, ...] = ()  # the total leaves out what runs there
 
     @property
     def over(self) -> bool:
@@ -55,12 +56,18 @@ class BudgetStatus:
         return self.over and self.mode == "fail"
 
     def describe(self) -> str:
+        partial = (
+            f" (PARTIAL: the price catalog has no prices for {', '.join(self.unpriced_regions)}; "
+            "what runs there is listed as unpriced, docs/cost.md)"
+            if self.unpriced_regions
+            else ""
+        )
         if self.budget is None:
-            return f"{money(self.total)}/month (no budget set)"
+            return f"{money(self.total)}/month (no budget set){partial}"
         share = self.total / self.budget
         state = "OVER budget" if self.over else "within budget"
         action = " - fails in this stack" if self.fails else (" - warning only in this stack" if self.over else "")
-        return f"{money(self.total)}/month of {money(self.budget)} budget ({share:.0%}): {state}{action}"
+        return f"{money(self.total)}/month of {money(self.budget)} budget ({share:.0%}): {state}{action}{partial}"
 
     def to_json(self) -> dict[str, Any]:
         return {"budget": self.budget, "total": round(self.total, 2), "over": self.over, "mode": self.mode}
