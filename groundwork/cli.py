@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from groundwork import files
 from groundwork.plan import PlanFailed, StackFileError, load_stack_config, run_program
 from groundwork.plan.render import print_plan
 
@@ -47,6 +48,30 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def checked(check: Any, *args: Any) -> Any:
+    """Run a `groundwork.files` check; a bad path is a usage error (exit 2), never a traceback."""
+    try:
+        return check(*args)
+    except files.FileOptionError as exc:
+        raise fail(str(exc)) from None
+
+
+def _usage_checked(project_dir: Path, settings: Any, usage_file: Path | None) -> None:
+    """Validate the usage profile before any work, so a typo in it never hides the plan's results."""
+    from groundwork.cost import usage_path
+    from groundwork.cost.usage import UsageError
+    from groundwork.cost.usage import load as load_usage
+
+    try:
+        load_usage(
+            settings.stack,
+            usage_file or usage_path(settings, project_dir),
+            required=bool(usage_file or settings.cost.usage_profile),
+        )
+    except UsageError as exc:
+        raise fail(str(exc)) from None
+
+
 @app.command()
 def plan(
     stack: Stack,
@@ -73,10 +98,22 @@ def plan(
     Exits 1 on bad settings, a failing program, any mandatory policy violation, or (where the
     stack's settings say `overBudget: fail`, i.e. prod) an estimate over the budget.
     """
+    checked(files.output_file, json_out, "--json")
+    checked(files.output_file, sarif, "--sarif")
+    checked(files.input_file, policy_config, "--policy-config", "a policy config (as --policy-pack-config)")
+    if pack is not None and not pack.is_dir():
+        raise fail(f"--pack {pack}: no such directory (a policy pack, e.g. {project_dir / 'policies'})")
     try:
         cfg = load_stack_config(project_dir, stack)
     except StackFileError as exc:
         raise fail(str(exc)) from None
+    if cost:
+        import contextlib
+
+        from groundwork.settings import SettingsError, load_settings
+
+        with contextlib.suppress(SettingsError):  # the run reports the settings' problems, all at once
+            _usage_checked(project_dir, load_settings(cfg.config, project=cfg.project, stack=stack), None)
     report = None
     try:
         if policies:
@@ -94,7 +131,7 @@ def plan(
         raise fail(exc.message, 1) from None
     print_plan(graph, console, tree=tree)
     if json_out:
-        graph.write(json_out)
+        files.write_text(json_out, json.dumps(graph.to_json(), indent=2) + "\n")
         console.print(f"Graph written to {json_out}")
     over_budget, cost_line = False, None
     if cost:
@@ -184,6 +221,12 @@ def cost(
         raise fail("give at least one --stack")
     if from_preview and len(stacks) != 1:
         raise fail("--from-preview prices one stack: give exactly one --stack")
+    if usage and len(stacks) != 1:
+        raise fail("--usage is one stack's usage profile: give exactly one --stack")
+    checked(files.output_file, output, "--output")
+    checked(files.input_file, from_preview, "--from-preview", "a `pulumi preview --json` output")
+    checked(files.input_file, usage, "--usage", "a usage profile (cost/usage/<stack>.yaml)")
+    base = _estimate_file(compare_to) if compare_to else None
     estimates, budgets = [], {}
     for stack in stacks:
         try:
@@ -193,6 +236,7 @@ def cost(
             raise fail(str(exc)) from None
         except SettingsError as exc:
             raise fail(exc.render(), 1) from None
+        _usage_checked(project_dir, settings, usage)
         try:
             if from_preview:
                 graph, warnings = read_preview(from_preview, stack, cfg.project)
@@ -208,15 +252,17 @@ def cost(
         estimates.append(e)
         budgets[stack] = costing.budget_status(e, settings)
     data = report.to_json(estimates, budgets)
-    base = json.loads(compare_to.read_text()) if compare_to else None
     if fmt is Format.json:
         text = json.dumps(data, indent=2) + "\n"
     elif fmt is Format.markdown:
         text = report.markdown(data, base)
     else:
+        import io
+
         text = ""
+        buffer = io.StringIO()
         out = (
-            Console(file=open(output, "w"), width=160, emoji=False)  # noqa: SIM115
+            Console(file=buffer, width=160, emoji=False)
             if output
             else Console(width=max(console.size.width, 150), emoji=False)
         )
@@ -231,9 +277,11 @@ def cost(
                     )
                     for c in changes[:10]:
                         out.print(f"  {c.name} ({c.type}): {report.signed(c.delta)}")
+        if output:
+            text = buffer.getvalue()
     if text:
         if output:
-            output.write_text(text)
+            files.write_text(output, text)
         else:
             sys.stdout.write(text)
     for stack, b in budgets.items():
@@ -284,6 +332,21 @@ def _stack_settings(project_dir: Path, stack: str) -> Any:
         raise fail(exc.render(), 1) from None
 
 
+def _estimate_file(path: Path) -> Any:
+    """A previous `groundwork cost --format json` output, checked to be one."""
+    data = checked(files.read_json, path, "--compare-to", "a JSON estimate from `groundwork cost --format json`")
+    stacks = data.get("stacks") if isinstance(data, dict) else None
+    if not isinstance(stacks, list) or not all(
+        isinstance(s, dict) and isinstance(s.get("stack"), str) and isinstance(s.get("totalMonthlyCost"), int | float)
+        for s in stacks
+    ):
+        raise fail(
+            f"--compare-to {path}: not an estimate (expected the JSON of `groundwork cost --format json`: "
+            '{"stacks": [{"stack": ..., "totalMonthlyCost": ...}]})'
+        )
+    return data
+
+
 def _resources(clients: Any, settings: Any, outputs: Path | None) -> Any:
     from groundwork.dr.aws import call
     from groundwork.dr.names import expected, with_outputs
@@ -307,6 +370,8 @@ def _dr_report(project_dir: Path, stack: str, outputs: Path | None, json_out: Pa
 
     from groundwork.dr.aws import OPERATOR_FAILURES, boto3_clients
 
+    checked(files.input_file, outputs, "--outputs", "`pulumi stack output --json` of the stack")
+    checked(files.output_file, json_out, "--json")
     settings = _stack_settings(project_dir, stack)
     clients = boto3_clients()
     try:
@@ -316,7 +381,7 @@ def _dr_report(project_dir: Path, stack: str, outputs: Path | None, json_out: Pa
     for line in report.render():
         console.print(line, markup=False, highlight=False)
     if json_out:
-        json_out.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+        files.write_text(json_out, json.dumps(report.to_json(), indent=2) + "\n")
     if not report.ok:
         raise typer.Exit(1)
 
@@ -368,6 +433,8 @@ def dr_plan(
     from groundwork.dr.aws import OPERATOR_FAILURES, boto3_clients
     from groundwork.dr.plan import choose, write_stack_file
 
+    checked(files.input_file, outputs, "--outputs", "`pulumi stack output --json` of the stack")
+    checked(files.output_file, json_out, "--json")
     settings = _stack_settings(project_dir, stack)
     regions = set(boto3.session.Session().get_available_regions("rds"))
     if to_region not in regions:
@@ -398,7 +465,7 @@ def dr_plan(
         console.print(f"note:     {note}")
     console.print(f"wrote {path}; next: pulumi stack init {plan.stack} && pulumi up -s {plan.stack}")
     if json_out:
-        json_out.write_text(json.dumps(plan.to_json(), indent=2) + "\n")
+        files.write_text(json_out, json.dumps(plan.to_json(), indent=2) + "\n")
 
 
 @dr_app.command("drill")
@@ -532,6 +599,7 @@ def doctor(
     from groundwork.doctor import read_yaml
     from groundwork.dr.aws import OPERATOR_FAILURES, boto3_clients
 
+    checked(files.output_file, json_out, "--json")
     settings = _stack_settings(project_dir, stack)
     try:
         findings = run_doctor(
@@ -550,7 +618,7 @@ def doctor(
             highlight=False,
         )
     if json_out:
-        json_out.write_text(json.dumps([f.to_json() for f in findings], indent=2) + "\n")
+        files.write_text(json_out, json.dumps([f.to_json() for f in findings], indent=2) + "\n")
     if any(f.level == "problem" for f in findings):
         raise typer.Exit(1)
 
@@ -694,10 +762,10 @@ def ci_bootstrap(
         names = {kind: role(settings, kind).rsplit("/", 1)[-1] for kind in ("deploy", "preview", "drift")}
     except DeliveryError as exc:
         raise fail(f"Pulumi.{stack}.yaml: {exc}") from None
-    target = out_dir / stack
+    target = checked(files.output_dir, out_dir / stack, "--out")
     target.mkdir(parents=True, exist_ok=True)
     for name, doc in docs_.items():
-        (target / name).write_text(json.dumps(doc, indent=2) + "\n")
+        files.write_text(target / name, json.dumps(doc, indent=2) + "\n")
     d = target.as_posix()
     commands = [
         "# once per account: trust GitHub's OIDC tokens",

@@ -30,7 +30,7 @@ def estimate_stack(
 ) -> Estimate:
     """The stack's estimate with its usage profile (`--usage` overrides the settings' one)."""
     path = usage_file or usage_path(settings, project_dir)
-    usage, found = load_usage(settings.stack, path)
+    usage, found = load_usage(settings.stack, path, required=bool(usage_file or settings.cost.usage_profile))
     shown = None
     if found is not None:
         try:

@@ -588,7 +588,7 @@ def _release(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
 
 def _stack_wide(p: Pricer) -> list[ResourceCost]:
     """Usage that belongs to the account rather than one resource."""
-    out = []
+    out: list[ResourceCost] = []
     region = p.region
     lines = [
         ("Secrets Manager API calls", "secretsmanager.api", p.usage.secret_api_calls, 10_000),

@@ -8,11 +8,12 @@ not give is shown as "$X per <unit>" and adds nothing to the total.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DIR = ROOT / "cost" / "usage"
@@ -54,10 +55,55 @@ class Usage(BaseModel):
     sns_publishes_million: float | None = Field(None, ge=0, description="Millions of SNS publishes per month.")
 
 
-def load(stack: str, path: Path | None = None) -> tuple[Usage, Path | None]:
-    """The stack's usage profile (empty when the stack has none)."""
+class UsageError(ValueError):
+    """The usage profile cannot be used; the message names the file, each key, value and fix."""
+
+
+def _problem(path: Path, err: dict[str, Any]) -> str:
+    loc = ".".join(str(x) for x in err["loc"])
+    value = err.get("input")
+    if err["type"] == "extra_forbidden":
+        known = sorted(Usage.model_fields)
+        close = difflib.get_close_matches(str(err["loc"][0]), known, n=1)
+        allowed = f"one of: {', '.join(known)}"
+        fix = f"rename it to {close[0]}" if close else f"remove {loc} from {path}"
+        return f"  {loc} = {value!r}\n    problem: unknown key\n    allowed: {allowed}\n    fix:     {fix}"
+    field = Usage.model_fields.get(str(err["loc"][0]))
+    allowed = (field.description or "") if field else ""
+    return (
+        f"  {loc} = {value!r}\n    problem: {err['msg']}\n    allowed: {allowed or 'see docs/cost.md'}\n"
+        f"    fix:     correct {loc} in {path}"
+    )
+
+
+def load(stack: str, path: Path | None = None, *, required: bool = False) -> tuple[Usage, Path | None]:
+    """The stack's usage profile (empty when the stack has none and none was asked for).
+
+    `required`: the path was given explicitly (`--usage`, `cost.usageProfile`), so it must exist.
+    Raises UsageError listing every problem."""
     path = path or DIR / f"{stack}.yaml"
+    if path.is_dir():
+        raise UsageError(f"{path}: is a directory, not a usage profile (cost/usage/<stack>.yaml)")
     if not path.exists():
+        if required:
+            raise UsageError(
+                f"{path}: no such usage profile; give an existing file (cost/usage/<stack>.yaml) or leave it out "
+                "to price usage from the stack's default profile"
+            )
         return Usage.model_validate({}), None
-    data: Any = yaml.safe_load(path.read_text()) or {}
-    return Usage.model_validate(data), path
+    try:
+        data: Any = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        reason = getattr(exc, "problem", None) or str(exc)
+        raise UsageError(f"{path}:{where}: not valid YAML ({reason})") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise UsageError(f"{path}: expected a mapping of usage keys (e.g. nat_gb: 200), got {type(data).__name__}")
+    try:
+        return Usage.model_validate(data), path
+    except ValidationError as exc:
+        problems = "\n".join(_problem(path, e) for e in exc.errors())  # type: ignore[arg-type]
+        raise UsageError(f"{path}: {len(exc.errors())} problem(s) in the usage profile\n{problems}") from None

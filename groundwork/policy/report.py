@@ -241,4 +241,6 @@ def pack_version(pack_dir: Path) -> str:
 
 
 def write_sarif(report: PolicyReport, graph: Graph, root: Path, path: Path) -> None:
-    path.write_text(json.dumps(report.sarif(graph, root), indent=2) + "\n")
+    from groundwork.files import write_text
+
+    write_text(path, json.dumps(report.sarif(graph, root), indent=2) + "\n")

@@ -1,0 +1,129 @@
+"""Issue 15: every file and option a user can give gets a clear answer, never a traceback, and
+nothing is written on failure."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from groundwork import files
+from groundwork.cli import app
+from groundwork.cost.usage import UsageError
+from groundwork.cost.usage import load as load_usage
+from tests.conftest import ROOT
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, [*args, "-C", str(ROOT)])
+    text = " ".join(result.output.split())
+    assert ("Traceback" not in result.output and not isinstance(result.exception, Exception | None)) or (
+        result.exception is None or isinstance(result.exception, SystemExit)
+    ), result.output
+    return result.exit_code, text
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["plan", "-s", "prod", "--json", "/nonexistent/g.json"], "--json /nonexistent/g.json: the directory /nonexistent does not exist"),
+        (["plan", "-s", "prod", "--sarif", "{tmp}"], "--sarif {tmp}: is a directory; give a file path"),
+        (["plan", "-s", "prod", "--pack", "{tmp}/none"], "--pack {tmp}/none: no such directory"),
+        (["plan", "-s", "prod", "--policy-config", "{tmp}/none.json"], "--policy-config {tmp}/none.json: no such file"),
+        (["cost", "-s", "prod", "-o", "/nonexistent/c.txt"], "--output /nonexistent/c.txt: the directory /nonexistent does not exist"),
+        (["cost", "-s", "prod", "--compare-to", "{tmp}/not-json.txt"], "--compare-to {tmp}/not-json.txt: not JSON"),
+        (["cost", "-s", "prod", "--compare-to", "{tmp}/other.json"], "--compare-to {tmp}/other.json: not an estimate"),
+        (["cost", "-s", "prod", "--usage", "{tmp}/none.yaml"], "--usage {tmp}/none.yaml: no such file"),
+        (["cost", "-s", "prod", "-s", "dev", "--usage", "{tmp}/u.yaml"], "--usage is one stack's usage profile"),
+        (["dr", "status", "-s", "prod", "--outputs", "{tmp}/none.json"], "--outputs {tmp}/none.json: no such file"),
+        (["dr", "plan", "-s", "prod", "--to-region", "eu-central-1", "--json", "/nonexistent/p.json"], "--json /nonexistent/p.json: the directory"),
+        (["doctor", "-s", "prod", "--json", "{tmp}"], "--json {tmp}: is a directory"),
+        (["ci", "bootstrap", "-s", "prod", "--out", "{root}/Pulumi.yaml/sub"], "Pulumi.yaml is a file, so the directory cannot be created"),
+    ],
+)  # fmt: skip
+def test_bad_paths_are_usage_errors(args: list[str], message: str, tmp_path: Path) -> None:
+    (tmp_path / "not-json.txt").write_text("total: 3\n")
+    (tmp_path / "other.json").write_text('{"resources": []}')
+    (tmp_path / "u.yaml").write_text("nat_gb: 1\n")
+    fill = {"tmp": str(tmp_path), "root": str(ROOT)}
+    code, text = run(*[a.format(**fill) for a in args])
+    assert code == 2, text
+    assert message.format(**fill) in text
+
+
+def test_nothing_is_written_when_a_command_fails(tmp_path: Path) -> None:
+    """A failing plan leaves no graph and no SARIF behind; a write is whole or nothing."""
+    project = tmp_path / "p"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns("venv", ".git", "tests", "node_modules", "tools"))
+    stack = project / "Pulumi.prod.yaml"
+    stack.write_text(
+        stack.read_text().replace("azCount: 2", "azCount: 2").replace("cidr: 10.30.0.0/16", "cidr: 10.30.0.0/33")
+    )
+    graph, sarif = tmp_path / "g.json", tmp_path / "r.sarif"
+    result = runner.invoke(app, ["plan", "-s", "prod", "--json", str(graph), "--sarif", str(sarif), "-C", str(project)])
+    assert result.exit_code == 1 and "groundwork:network.cidr" in result.output
+    assert not graph.exists() and not sarif.exists()
+    target = tmp_path / "out.json"
+    target.write_text("old\n")
+
+    class Boom(Exception):
+        pass
+
+    original = files.os.replace
+
+    def broken(src: str, dst: str) -> None:
+        raise Boom
+
+    files.os.replace = broken  # type: ignore[assignment]
+    try:
+        with pytest.raises(Boom):
+            files.write_text(target, "new\n")
+    finally:
+        files.os.replace = original  # type: ignore[assignment]
+    assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
+
+
+def test_usage_profile_problems_name_the_file_the_key_and_the_fix(tmp_path: Path) -> None:
+    bad = tmp_path / "prod.yaml"
+    bad.write_text("nat_gbs: 200\nalb_lcu: -1\n")
+    with pytest.raises(UsageError) as exc:
+        load_usage("prod", bad)
+    text = str(exc.value)
+    assert f"{bad}: 2 problem(s) in the usage profile" in text
+    assert "nat_gbs = 200" in text and "problem: unknown key" in text and "fix:     rename it to nat_gb" in text
+    assert "alb_lcu = -1" in text and "greater than or equal to 0" in text
+    bad.write_text("nat_gb: [1\n")
+    with pytest.raises(UsageError, match=rf"{bad}: line 2, column 1: not valid YAML"):
+        load_usage("prod", bad)
+    bad.write_text("- 1\n")
+    with pytest.raises(UsageError, match="expected a mapping of usage keys"):
+        load_usage("prod", bad)
+    with pytest.raises(UsageError, match="no such usage profile"):
+        load_usage("prod", tmp_path / "none.yaml", required=True)
+    assert load_usage("prod", tmp_path / "none.yaml")[1] is None  # the default profile may be absent
+
+
+def test_a_bad_usage_profile_stops_cost_and_plan_before_any_work(tmp_path: Path) -> None:
+    bad = tmp_path / "u.yaml"
+    bad.write_text("nat_gbs: 200\n")
+    code, text = run("cost", "-s", "prod", "--usage", str(bad))
+    assert code == 2 and "nat_gbs = 200" in text and "rename it to nat_gb" in text
+    project = tmp_path / "p"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns("venv", ".git", "tests", "node_modules", "tools"))
+    (project / "cost" / "usage" / "prod.yaml").write_text("nat_gbs: 200\n")
+    result = runner.invoke(app, ["plan", "-s", "prod", "-C", str(project)])
+    assert result.exit_code == 2 and "rename it to nat_gb" in " ".join(result.output.split())
+    assert "Planned in" not in result.output  # refused before the program ran
+
+
+def test_compare_to_accepts_a_real_estimate(tmp_path: Path) -> None:
+    estimate = tmp_path / "e.json"
+    code, _ = run("cost", "-s", "dev", "-f", "json", "-o", str(estimate))
+    assert code == 0 and json.loads(estimate.read_text())["stacks"][0]["stack"] == "dev"
+    code, text = run("cost", "-s", "dev", "--compare-to", str(estimate))
+    assert code == 0 and "change vs" in text
