@@ -101,8 +101,6 @@ def plan(
     checked(files.output_file, json_out, "--json")
     checked(files.output_file, sarif, "--sarif")
     checked(files.input_file, policy_config, "--policy-config", "a policy config (as --policy-pack-config)")
-    if pack is not None and not pack.is_dir():
-        raise fail(f"--pack {pack}: no such directory (a policy pack, e.g. {project_dir / 'policies'})")
     try:
         cfg = load_stack_config(project_dir, stack)
     except StackFileError as exc:

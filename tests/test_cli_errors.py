@@ -22,9 +22,8 @@ runner = CliRunner()
 def run(*args: str) -> tuple[int, str]:
     result = runner.invoke(app, [*args, "-C", str(ROOT)])
     text = " ".join(result.output.split())
-    assert ("Traceback" not in result.output and not isinstance(result.exception, Exception | None)) or (
-        result.exception is None or isinstance(result.exception, SystemExit)
-    ), result.output
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     return result.exit_code, text
 
 
@@ -33,7 +32,7 @@ def run(*args: str) -> tuple[int, str]:
     [
         (["plan", "-s", "prod", "--json", "/nonexistent/g.json"], "--json /nonexistent/g.json: the directory /nonexistent does not exist"),
         (["plan", "-s", "prod", "--sarif", "{tmp}"], "--sarif {tmp}: is a directory; give a file path"),
-        (["plan", "-s", "prod", "--pack", "{tmp}/none"], "--pack {tmp}/none: no such directory"),
+        (["plan", "-s", "prod", "--pack", "{tmp}/none"], "no policy pack (PulumiPolicy.yaml) in"),
         (["plan", "-s", "prod", "--policy-config", "{tmp}/none.json"], "--policy-config {tmp}/none.json: no such file"),
         (["cost", "-s", "prod", "-o", "/nonexistent/c.txt"], "--output /nonexistent/c.txt: the directory /nonexistent does not exist"),
         (["cost", "-s", "prod", "--compare-to", "{tmp}/not-json.txt"], "--compare-to {tmp}/not-json.txt: not JSON"),
@@ -61,9 +60,7 @@ def test_nothing_is_written_when_a_command_fails(tmp_path: Path) -> None:
     project = tmp_path / "p"
     shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns("venv", ".git", "tests", "node_modules", "tools"))
     stack = project / "Pulumi.prod.yaml"
-    stack.write_text(
-        stack.read_text().replace("azCount: 2", "azCount: 2").replace("cidr: 10.30.0.0/16", "cidr: 10.30.0.0/33")
-    )
+    stack.write_text(stack.read_text().replace("cidr: 10.30.0.0/16", "cidr: 10.30.0.0/33"))
     graph, sarif = tmp_path / "g.json", tmp_path / "r.sarif"
     result = runner.invoke(app, ["plan", "-s", "prod", "--json", str(graph), "--sarif", str(sarif), "-C", str(project)])
     assert result.exit_code == 1 and "groundwork:network.cidr" in result.output
