@@ -12,6 +12,8 @@ of every stack's plan (the DR rebuild included) to its service and region and ch
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -107,3 +109,46 @@ def missing(used: dict[str, set[str]]) -> Iterator[str]:
         for region in sorted(regions):
             if not where.has(region):
                 yield f"aws:{module} in {region}: the service has no endpoint there ({where.source})"
+
+
+# botocore's endpoint data (the installed SDK's endpoints.json) names the commercial regions in
+# which each service has an endpoint; these are the API names of the modules marked ALL above.
+BOTOCORE_SERVICES = (
+    "backup",
+    "cloudtrail",
+    "cloudwatch",
+    "codebuild",
+    "ec2",
+    "ecr",
+    "eks",
+    "elasticache",
+    "kms",
+    "logs",
+    "rds",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "ssm",
+    "wafv2",
+)
+
+
+@functools.cache
+def stack_regions() -> tuple[str, ...]:
+    """Regions that can hold a whole stack (its own region, or its DR region, which a DR rebuild
+    turns into a stack): every service of BOTOCORE_SERVICES has an endpoint there per botocore,
+    and so has the Serverless Application Repository (the rotation function). Chatbot is not
+    required: it falls back to us-east-2 (`chatbot_region`)."""
+    import botocore.session
+
+    session = botocore.session.get_session()
+    regions: set[str] | None = None
+    for service in BOTOCORE_SERVICES:
+        available = set(session.get_available_regions(service, partition_name="aws"))
+        regions = available if regions is None else regions & available
+    return tuple(sorted((regions or set()) & SERVICES["serverlessrepository"].regions))
+
+
+def suggestion(region: str) -> str | None:
+    close = difflib.get_close_matches(region, stack_regions(), n=1, cutoff=0.6)
+    return close[0] if close else None

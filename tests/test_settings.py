@@ -614,3 +614,56 @@ def test_prod_over_budget_must_fail() -> None:
 def test_postgres_minor_versions_are_refused_with_the_major_to_use() -> None:
     p = only("prod", "groundwork:database.engineVersion", database=with_("prod", "database", engineVersion="17.6"))
     assert p.value == "17.6" and "17" in p.allowed and "not 17.6" in p.fix
+
+
+def test_misspelled_namespaces_and_provider_keys_are_refused_with_the_fix() -> None:
+    """Issue 15: `grondwork:cache` and `aws:regoin` used to be ignored (prod planned on defaults)."""
+    from groundwork.plan import load_stack_config
+    from groundwork.settings import SettingsError, load_settings
+    from tests.conftest import ROOT
+
+    cfg = load_stack_config(ROOT, "prod")
+    cfg.config["grondwork:cache"] = cfg.config.pop("groundwork:cache")
+    cfg.config["aws:regoin"] = "eu-west-1"
+    cfg.config["groundwork:netwrk"] = "{}"
+    with pytest.raises(SettingsError) as exc:
+        load_settings(cfg.config, project="groundwork", stack="prod")
+    text = exc.value.render()
+    assert "unknown namespace 'grondwork': nothing reads this key (did you mean groundwork:cache?)" in text
+    assert "fix:     rename it to groundwork:cache" in text
+    assert "not a setting of the AWS provider, which would ignore it (did you mean aws:region?)" in text
+    assert "unknown setting (did you mean groundwork:network?)" in text
+
+
+def test_the_aws_provider_keys_are_those_of_the_installed_sdk() -> None:
+    import sys
+
+    import pulumi_aws.config  # noqa: F401  (the module's class lists the provider's settings)
+
+    from groundwork.settings.loader import AWS_PROVIDER_KEYS
+
+    module = sys.modules["pulumi_aws.config"]
+    _ = module.max_retries  # loads the lazy module: its class is the provider's config
+    cls = type(sys.modules["pulumi_aws.config"])
+    names = [n for n, o in vars(cls).items() if isinstance(o, property)]
+    camel = {n.split("_")[0] + "".join(p.title() for p in n.split("_")[1:]) for n in names}
+    assert camel == set(AWS_PROVIDER_KEYS)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "suggestion"), [("aws:region", "eu-wset-1", "eu-west-1"), ("drRegion", "us-wets-2", "us-west-2")]
+)
+def test_regions_must_hold_every_service_of_the_stack(key: str, value: str, suggestion: str) -> None:
+    """Issue 15: an invalid aws:region was only reported through the certificate rule."""
+    from groundwork.plan import load_stack_config
+    from groundwork.settings import SettingsError, load_settings
+    from tests.conftest import ROOT
+
+    cfg = load_stack_config(ROOT, "prod")
+    cfg.config[key if ":" in key else f"groundwork:{key}"] = value
+    with pytest.raises(SettingsError) as exc:
+        load_settings(cfg.config, project="groundwork", stack="prod")
+    text = exc.value.render()
+    assert f"not a region where every service the stack uses is offered (did you mean {suggestion}?)" in text
+    assert "certificateArn" not in text  # no knock-on problem from a misspelled region
+    assert exc.value.problems[0].allowed.startswith("one of: af-south-1")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import difflib
 import functools
 import json
 import types
@@ -27,6 +28,19 @@ from groundwork.settings.model import StackSettings
 from groundwork.settings.rules import Context, run_rules
 
 PROJECT_NS = "groundwork"
+# The AWS provider's configuration keys (pulumi-aws 7.51.1, pulumi_aws/config/vars.py, as camelCase
+# Pulumi config keys); a key outside this list is a typo the provider would silently ignore.
+AWS_PROVIDER_KEYS = (
+    "accessKey", "allowedAccountIds", "assumeRoleWithWebIdentity", "assumeRoles", "customCaBundle", "defaultTags",
+    "ec2MetadataServiceEndpoint", "ec2MetadataServiceEndpointMode", "endpoints", "forbiddenAccountIds", "httpProxy",
+    "httpsProxy", "ignoreTags", "insecure", "maxRetries", "noProxy", "profile", "region", "retryMode",
+    "s3UsEast1RegionalEndpoint", "s3UsePathStyle", "secretKey", "sharedConfigFiles", "sharedCredentialsFiles",
+    "skipCredentialsValidation", "skipMetadataApiCheck", "skipRegionValidation", "skipRequestingAccountId",
+    "stsRegion", "tagPolicyCompliance", "token", "tokenBucketRateLimiterCapacity", "useDualstackEndpoint",
+    "useFipsEndpoint", "userAgents",
+)  # fmt: skip
+# Namespaces a stack file may use: this project, the providers the program uses, the engine's own.
+NAMESPACES = (PROJECT_NS, "aws", "kubernetes", "random", "pulumi")
 _NOT_FROM_CONFIG = {"project", "stack", "warnings"}
 _CONTEXT_OWN = {"source", "today", "exemptions", "substituted"}
 
@@ -60,16 +74,41 @@ def load_settings(
     substituted: set[str] = set()  # keys whose invalid value was replaced by its default for the rule pass
 
     for key in sorted(config):
-        ns = key.partition(":")[0]
+        ns, _, rest = key.partition(":")
         if ns == PROJECT_NS and key not in CONFIG_KEYS:
-            known = ", ".join(sorted(k.split(":", 1)[1] for k in CONFIG_KEYS if k.startswith(PROJECT_NS)))
+            names = sorted(k.split(":", 1)[1] for k in CONFIG_KEYS if k.startswith(PROJECT_NS))
+            close = difflib.get_close_matches(rest, names, n=1)
             problems.append(
                 Problem(
                     key,
                     _parse(config[key], str),
-                    "unknown setting",
-                    f"one of: {known}",
-                    f"remove {key} from {source} or correct its spelling",
+                    "unknown setting" + (f" (did you mean {PROJECT_NS}:{close[0]}?)" if close else ""),
+                    f"one of: {', '.join(names)}",
+                    f"rename it to {PROJECT_NS}:{close[0]}" if close else f"remove {key} from {source}",
+                )
+            )
+        elif ns == "aws" and rest not in AWS_PROVIDER_KEYS:
+            close = difflib.get_close_matches(rest, AWS_PROVIDER_KEYS, n=1)
+            problems.append(
+                Problem(
+                    key,
+                    _parse(config[key], str),
+                    "not a setting of the AWS provider, which would ignore it"
+                    + (f" (did you mean aws:{close[0]}?)" if close else ""),
+                    "aws:region, or another pulumi-aws provider setting (aws:profile, aws:allowedAccountIds, ...)",
+                    f"rename it to aws:{close[0]}" if close else f"remove {key} from {source}",
+                )
+            )
+        elif ns not in NAMESPACES:
+            close = difflib.get_close_matches(ns, NAMESPACES, n=1)
+            problems.append(
+                Problem(
+                    key,
+                    _parse(config[key], str),
+                    f"unknown namespace {ns!r}: nothing reads this key"
+                    + (f" (did you mean {close[0]}:{rest}?)" if close else ""),
+                    f"keys of the namespaces {', '.join(NAMESPACES)}",
+                    f"rename it to {close[0]}:{rest}" if close else f"remove {key} from {source}",
                 )
             )
 

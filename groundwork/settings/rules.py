@@ -138,6 +138,35 @@ def _k(path: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def _known_region(ctx: Context) -> bool:
+    """A rule that compares against aws:region only runs on a valid one (no knock-on problems)."""
+    from groundwork.regions import stack_regions
+
+    return bool(ctx.region) and ctx.region in stack_regions()
+
+
+@rule
+def regions_hold_a_stack(ctx: Context) -> Iterator[Finding]:
+    """aws:region and drRegion must be regions where every service the stack uses is offered
+    (groundwork/regions.py: botocore's endpoint data and the Serverless Application Repository's
+    region list)."""
+    from groundwork.regions import stack_regions, suggestion
+
+    supported = stack_regions()
+    for key, region in (("aws:region", ctx.region), (_k("drRegion"), ctx.dr_region)):
+        if not region or region in supported:
+            continue
+        close = suggestion(region)
+        yield Problem(
+            key,
+            region,
+            "not a region where every service the stack uses is offered"
+            + (f" (did you mean {close}?)" if close else ""),
+            f"one of: {', '.join(supported)}",
+            f"set {key} in {ctx.source} to {close or 'one of those regions'}",
+        )
+
+
 @rule
 def dr_region_differs(ctx: Context) -> Iterator[Finding]:
     if ctx.region and ctx.dr_region and ctx.region == ctx.dr_region:
@@ -207,7 +236,7 @@ def explicit_zones(ctx: Context) -> Iterator[Finding]:
             "distinct zone names",
             "remove the repeated zones",
         )
-    if ctx.region:
+    if _known_region(ctx):
         foreign = [z for z in zones if not (z.startswith(ctx.region) and len(z) == len(ctx.region) + 1)]
         if foreign:
             yield Problem(
@@ -774,7 +803,7 @@ def ingress(ctx: Context) -> Iterator[Finding]:
         )
     if i.certificate_arn:
         _, _, _, region, account, _ = i.certificate_arn.split(":", 5)
-        if ctx.region and region != ctx.region:
+        if _known_region(ctx) and region != ctx.region:
             yield Problem(
                 _k("ingress.certificateArn"),
                 i.certificate_arn,
