@@ -236,7 +236,7 @@ def explicit_zones(ctx: Context) -> Iterator[Finding]:
             "distinct zone names",
             "remove the repeated zones",
         )
-    if _known_region(ctx):
+    if ctx.region and _known_region(ctx):
         foreign = [z for z in zones if not (z.startswith(ctx.region) and len(z) == len(ctx.region) + 1)]
         if foreign:
             yield Problem(
