@@ -74,3 +74,14 @@ def write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def yaml_problem(exc: Exception) -> str:
+    """A PyYAML error as `line L, column C: what` (PyYAML names a string source `<unicode string>`)."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    context_mark = getattr(exc, "context_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    around = f" ({context} at line {context_mark.line + 1})" if context and context_mark else ""
+    return f"{where}{problem}{around}"

@@ -95,7 +95,7 @@ def test_usage_profile_problems_name_the_file_the_key_and_the_fix(tmp_path: Path
     assert "nat_gbs = 200" in text and "problem: unknown key" in text and "fix:     rename it to nat_gb" in text
     assert "alb_lcu = -1" in text and "greater than or equal to 0" in text
     bad.write_text("nat_gb: [1\n")
-    with pytest.raises(UsageError, match=rf"{bad}: line 2, column 1: not valid YAML"):
+    with pytest.raises(UsageError, match=rf"{bad}: not valid YAML: line 2, column 1: "):
         load_usage("prod", bad)
     bad.write_text("- 1\n")
     with pytest.raises(UsageError, match="expected a mapping of usage keys"):
@@ -124,3 +124,36 @@ def test_compare_to_accepts_a_real_estimate(tmp_path: Path) -> None:
     assert code == 0 and json.loads(estimate.read_text())["stacks"][0]["stack"] == "dev"
     code, text = run("cost", "-s", "dev", "--compare-to", str(estimate))
     assert code == 0 and "change vs" in text
+
+
+def _project(tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+    project = tmp_path / "p"
+    shutil.copytree(ROOT, project, ignore=shutil.ignore_patterns("venv", ".git", "tests", "node_modules", "tools"))
+    stack = project / "Pulumi.prod.yaml"
+    stack.write_text(edit(stack.read_text()))
+    return project
+
+
+def test_one_invalid_service_gives_one_problem_not_knock_on_ones(tmp_path: Path) -> None:
+    project = _project(tmp_path, lambda t: t.replace("- { name: menu-service,", "- { name: Menu_Service,"))
+    result = runner.invoke(app, ["plan", "-s", "prod", "--no-policies", "--no-cost", "-C", str(project)])
+    text = result.output
+    assert result.exit_code == 1 and "1 problem in the stack settings" in text
+    assert 'groundwork:services[3].name = "Menu_Service"' in text and "calls" not in text
+
+
+def test_an_unquoted_version_is_explained(tmp_path: Path) -> None:
+    project = _project(tmp_path, lambda t: t.replace('version: "1.35"', "version: 1.35"))
+    result = runner.invoke(app, ["plan", "-s", "prod", "--no-policies", "--no-cost", "-C", str(project)])
+    assert result.exit_code == 1
+    assert "YAML read 1.35 as a number, and this setting is text" in result.output
+    assert 'fix:     quote it in Pulumi.prod.yaml: version: "1.35"' in result.output
+
+
+def test_yaml_errors_name_the_file_line_and_column(tmp_path: Path) -> None:
+    project = _project(tmp_path, lambda t: t.replace("  groundwork:cache:\n", "  groundwork:cache: [\n"))
+    result = runner.invoke(app, ["plan", "-s", "prod", "-C", str(project)])
+    assert result.exit_code == 2
+    text = " ".join(result.output.split())
+    assert "Pulumi.prod.yaml is not valid YAML: line 30, column 10: expected ',' or ']', but got ':'" in text
+    assert "<unicode string>" not in text

@@ -94,10 +94,9 @@ def load(stack: str, path: Path | None = None, *, required: bool = False) -> tup
     try:
         data: Any = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        reason = getattr(exc, "problem", None) or str(exc)
-        raise UsageError(f"{path}:{where}: not valid YAML ({reason})") from None
+        from groundwork.files import yaml_problem
+
+        raise UsageError(f"{path}: not valid YAML: {yaml_problem(exc)}") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):

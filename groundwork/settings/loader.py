@@ -132,7 +132,11 @@ def load_settings(
             partial, dropped = _partial(name, raw, exc)
             if partial is not None:
                 values[name] = partial
-                substituted |= {f"{key}.{k}" if not k.startswith("[") else f"{key}{k}" for k in dropped}
+                # "" marks a top-level list that lost an item: every index after it moved, so findings
+                # about its items are dropped (findings about the list as a whole stay)
+                substituted |= {
+                    f"{key}[" if not k else f"{key}{k}" if k.startswith("[") else f"{key}.{k}" for k in dropped
+                }
 
     ctx = Context(
         source=source,
@@ -370,4 +374,9 @@ def _problem(err: Any, key: str, field: FieldInfo, source: str) -> Problem:
         or f"change {path} in {source} to an allowed value (see `{key}` in docs/settings.md)"
     )
     message = "does not have the required form" if etype == "string_pattern_mismatch" else err["msg"]
-    return Problem(path, err.get("input", MISSING), message, allowed, fix)
+    value = err.get("input", MISSING)
+    if etype == "string_type" and isinstance(value, int | float) and not isinstance(value, bool):
+        # YAML reads an unquoted 1.35 as the number 1.35 (and 1.30 as 1.3)
+        message = f"YAML read {value} as a number, and this setting is text"
+        fix = f'quote it in {source}: {loc[-1] if loc else key.split(":")[-1]}: "{value}"'
+    return Problem(path, value, message, allowed, fix)
