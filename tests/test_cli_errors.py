@@ -157,3 +157,24 @@ def test_yaml_errors_name_the_file_line_and_column(tmp_path: Path) -> None:
     text = " ".join(result.output.split())
     assert "Pulumi.prod.yaml is not valid YAML: line 30, column 10: expected ',' or ']', but got ':'" in text
     assert "<unicode string>" not in text
+
+
+def test_contributing_s_add_a_service_example_works_as_written() -> None:
+    """Issue 15: the example named a team in `calls`. It is added to each stack file as written."""
+    import re
+
+    import yaml
+
+    from groundwork.plan import load_stack_config
+    from groundwork.settings import load_settings
+
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    block = re.search(r"## Add a service.*?```yaml\n(.*?)```", text, re.S)
+    assert block is not None
+    example = yaml.safe_load(block.group(1))["groundwork:services"]
+    for stack in ("dev", "staging", "prod"):
+        cfg = load_stack_config(ROOT, stack)
+        services = json.loads(cfg.config["groundwork:services"]) + example
+        cfg.config["groundwork:services"] = json.dumps(services)
+        settings = load_settings(cfg.config, project=cfg.project, stack=stack)
+        assert settings.services[-1].name == "billing"
