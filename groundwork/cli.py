@@ -105,6 +105,11 @@ def plan(
         cfg = load_stack_config(project_dir, stack)
     except StackFileError as exc:
         raise fail(str(exc)) from None
+    from groundwork import crossstack
+
+    for warning in crossstack.warnings(project_dir, stack):
+        err.print("[yellow]warning:[/yellow] ", end="")
+        err.print(warning, markup=False, highlight=False)
     if cost:
         import contextlib
 

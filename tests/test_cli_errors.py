@@ -178,3 +178,15 @@ def test_contributing_s_add_a_service_example_works_as_written() -> None:
         cfg.config["groundwork:services"] = json.dumps(services)
         settings = load_settings(cfg.config, project=cfg.project, stack=stack)
         assert settings.services[-1].name == "billing"
+
+
+def test_overlapping_vpc_ranges_across_stacks_are_a_warning_with_the_fix(tmp_path: Path) -> None:
+    from groundwork import crossstack
+
+    assert crossstack.warnings(ROOT, "prod") == []  # the project's stacks use 10.10/10.20/10.30
+    project = _project(tmp_path, lambda t: t.replace("cidr: 10.30.0.0/16", "cidr: 10.20.0.0/16"))
+    [warning] = crossstack.warnings(project, "prod")
+    assert "groundwork:network.cidr 10.20.0.0/16 overlaps stack staging's 10.20.0.0/16" in warning
+    assert "Fix: give prod its own range" in warning
+    result = runner.invoke(app, ["plan", "-s", "prod", "--no-policies", "--no-cost", "--no-tree", "-C", str(project)])
+    assert result.exit_code == 0 and "overlaps stack staging's" in " ".join(result.output.split())
