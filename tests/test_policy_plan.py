@@ -142,3 +142,53 @@ def test_sarif_option_writes_the_file(tmp_path: Path) -> None:
     out = tmp_path / "dev.sarif"
     runner.invoke(app, ["plan", "--stack", "dev", "--no-tree", "--sarif", str(out), "-C", str(ROOT)])
     assert json.loads(out.read_text())["version"] == "2.1.0"
+
+
+def test_the_report_states_an_exemption_reason_once_and_what_each_exemption_does() -> None:
+    """Issue 15: dev printed 50 advisories each repeating its reason, and an exemption that changed
+    nothing (or named another control's policy) was accepted silently."""
+    from groundwork.policy.analyzer import Diagnostic, PolicyInfo
+
+    reason = "exempted for this stack (GOV-02: nothing in dev is protected so `pulumi destroy` works)"
+    diags = [
+        Diagnostic("aws-stateful-resource-require-protect", f"[GOV-02] the resource is not protected ({reason})",
+                   "advisory", "high", f"urn:pulumi:dev::groundwork::aws:kms/key:Key::keys-{k}")
+        for k in ("data", "logs", "secrets")
+    ]  # fmt: skip
+    policies = [
+        PolicyInfo("aws-stateful-resource-require-protect", "", "advisory", "high", ["GOV-02", "tier:prod"]),
+        PolicyInfo("aws-vpc-require-three-tiers-across-azs", "", "mandatory", "high", ["NET-01", "tier:all"]),
+    ]
+    exemptions = [
+        {"control": "GOV-02", "reason": "nothing in dev is protected so `pulumi destroy` works"},
+        {"control": "NET-01", "policies": ["aws-rds-instance-require-multi-az"], "reason": "a reason long enough"},
+    ]
+    lines = PolicyReport(
+        {"name": "groundwork", "version": "0.1.0"}, policies, diags, "dev", exemptions=exemptions
+    ).render()
+    assert lines[1] == f"  advisory  high     GOV-02 ({reason})"
+    assert lines[2:5] == [
+        f"      aws-stateful-resource-require-protect @ keys-{k}: [GOV-02] the resource is not protected"
+        for k in ("data", "logs", "secrets")
+    ]
+    assert (
+        "  warning: the exemption of NET-01 names aws-rds-instance-require-multi-az, not a policy of NET-01 "
+        "(its policies: aws-vpc-require-three-tiers-across-azs)" in lines
+    )
+    assert (
+        "  note: 1 exemption(s) change nothing in dev, whose tier makes their policies advisory anyway; they only "
+        "give the reasons shown: GOV-02" in lines
+    )
+    # two different notes in one group stay on their findings
+    mixed = [
+        diags[0],
+        Diagnostic(
+            diags[1].policy,
+            "[GOV-02] the resource is not protected (advisory in dev: mandatory in tier prod)",
+            "advisory",
+            "high",
+            diags[1].urn,
+        ),
+    ]
+    lines = PolicyReport({}, policies, mixed, "dev").render()
+    assert lines[1] == "  advisory  high     GOV-02" and lines[2].endswith(f"({reason})")

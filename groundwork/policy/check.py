@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
+from typing import Any
 
 from groundwork.plan import Graph, StackConfig, run_program
 from groundwork.policy.analyzer import Analyzer, AnalyzerError
@@ -17,6 +19,14 @@ def environment_of(cfg: StackConfig) -> str:
         return value
     name = cfg.stack.lower()
     return "dev" if name.startswith("dev") else "staging" if name.startswith(("staging", "stg")) else "prod"
+
+
+def _exemptions(cfg: StackConfig) -> list[dict[str, Any]]:
+    try:
+        value = json.loads(cfg.config.get(f"{cfg.project}:exemptions", "[]"))
+    except json.JSONDecodeError:
+        return []
+    return [e for e in value if isinstance(e, dict)] if isinstance(value, list) else []
 
 
 def evaluate(
@@ -41,6 +51,8 @@ def evaluate(
         diagnostics += offline_secret_check(graph)
         seconds = {"analyze": time.perf_counter() - started, "pack_start": analyzer.ready_seconds}
         analyzed = len(Analyzer.analyzed(graph))
-        return graph, PolicyReport(pack, policies, diagnostics, environment_of(cfg), seconds, analyzed)
+        exemptions = _exemptions(cfg)
+        report = PolicyReport(pack, policies, diagnostics, environment_of(cfg), seconds, analyzed, exemptions)
+        return graph, report
     finally:
         analyzer.close()

@@ -70,6 +70,20 @@ def load_policy_config(path: Path, policies: list[PolicyInfo]) -> dict[str, dict
     return out
 
 
+_NOTE = re.compile(r"^(.*) \(((?:exempted for this stack|advisory in \w+|the in-cluster layer).*)\)$", re.S)
+
+
+def _note(detail: str) -> tuple[str, str | None]:
+    """A message's finding and its trailing enforcement note (exemption reason, tier), if any."""
+    m = _NOTE.match(detail)
+    return (m.group(1), m.group(2)) if m else (detail, None)
+
+
+def tier_applies(tier: str, environment: str) -> bool:
+    """The pack's tier rule (policies/groundwork_policies/core.py `applies`)."""
+    return {"all": True, "stg+": environment in ("staging", "prod"), "prod": environment == "prod"}.get(tier, True)
+
+
 def offline_secret_check(graph: Graph) -> list[Diagnostic]:
     """SEC-01 where only the offline plan can see it: credential inputs must be marked secret."""
     out = []
@@ -110,6 +124,7 @@ class PolicyReport:
     environment: str
     seconds: dict[str, float] = field(default_factory=dict)
     analyzed: int = 0
+    exemptions: list[dict[str, Any]] = field(default_factory=list)  # groundwork:exemptions as written
 
     @property
     def by_name(self) -> dict[str, PolicyInfo]:
@@ -138,16 +153,45 @@ class PolicyReport:
             sorted(groups.items(), key=lambda kv: (kv[0][0] != "mandatory", SEVERITY_ORDER.get(kv[0][2], 9), kv[0][1]))
         )
 
+    def exemption_notes(self) -> list[str]:
+        """What each exemption does here: an exemption whose policies are advisory in this tier
+        anyway changes nothing (it only gives the reason), and one may name only its control's policies."""
+        notes, idle = [], []
+        for e in self.exemptions:
+            control, named = str(e.get("control", "")), [str(p) for p in e.get("policies") or []]
+            of_control = [p for p in self.policies if control in p.controls]
+            if not of_control:
+                continue  # a control the settings or a tool check: the settings report it
+            foreign = [n for n in named if n not in {p.name for p in of_control}]
+            if foreign:
+                notes.append(
+                    f"  warning: the exemption of {control} names {', '.join(foreign)}, not a policy of {control} "
+                    f"(its policies: {', '.join(sorted(p.name for p in of_control))})"
+                )
+            covered = [p for p in of_control if not named or p.name in named]
+            if covered and not any(tier_applies(p.tier, self.environment) for p in covered):
+                idle.append(control)
+        if idle:
+            notes.append(
+                f"  note: {len(idle)} exemption(s) change nothing in {self.environment}, whose tier makes their "
+                f"policies advisory anyway; they only give the reasons shown: {', '.join(idle)}"
+            )
+        return notes
+
     def render(self) -> list[str]:
         lines = [
             f"Policies: {self.pack.get('name')} v{self.pack.get('version')} ({len(self.policies)} policies, "
             f"environment {self.environment})"
         ]
         for (level, controls, severity), items in self.grouped().items():
-            lines.append(f"  {level:<9} {severity:<8} {controls}")
+            notes = {_note(self.detail(d))[1] for d in items}
+            shared = notes.pop() if len(notes) == 1 else None
+            lines.append(f"  {level:<9} {severity:<8} {controls}" + (f" ({shared})" if shared else ""))
             for d in items:
                 where = d.urn.split("::")[-1] if d.urn else "(stack)"
-                lines.append(f"      {d.policy} @ {where}: {self.detail(d)}")
+                detail = _note(self.detail(d))[0] if shared else self.detail(d)
+                lines.append(f"      {d.policy} @ {where}: {detail}")
+        lines += self.exemption_notes()
         lines.append(
             f"Policy summary: {len(self.mandatory)} mandatory, {len(self.advisory)} advisory violation(s); "
             f"{self.analyzed} resources analyzed in {self.seconds.get('analyze', 0):.2f}s"
