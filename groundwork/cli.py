@@ -22,6 +22,7 @@ from groundwork.plan.render import print_plan
 
 app = typer.Typer(
     name="groundwork",
+    rich_markup_mode=None,  # help text is plain: `[secret]` and brackets print as written
     help="Offline plan, policy, cost and DR tooling for the Groundwork Pulumi program.",
     no_args_is_help=True,
     add_completion=False,
@@ -172,7 +173,9 @@ def plan(
         raise typer.Exit(1)
 
 
-cost_app = typer.Typer(help="Monthly cost estimates per stack, and the price catalog.", no_args_is_help=False)
+cost_app = typer.Typer(
+    help="Monthly cost estimates per stack, and the price catalog.", no_args_is_help=False, rich_markup_mode=None
+)
 app.add_typer(cost_app, name="cost")
 
 
@@ -318,9 +321,18 @@ def cost_refresh(
 
 
 dr_app = typer.Typer(
+    rich_markup_mode=None,
     help="Disaster recovery: status, DR stack generation, drills (DR-05, DR-06).", no_args_is_help=True
 )
 app.add_typer(dr_app, name="dr")
+
+
+def _known_stack(project_dir: Path, stack: str) -> None:
+    """STACK is a stack of the project in -C (a typo in --stack is a usage error)."""
+    try:
+        load_stack_config(project_dir, stack)
+    except StackFileError as exc:
+        raise fail(str(exc)) from None
 
 
 def _stack_settings(project_dir: Path, stack: str) -> Any:
@@ -627,6 +639,7 @@ def doctor(
 
 
 ci_app = typer.Typer(
+    rich_markup_mode=None,
     help="What the GitHub workflows run: stack discovery, per-stack CI values, drift issues, "
     "deploy summaries, OIDC role bootstrap, GitHub environments (docs/delivery.md).",
     no_args_is_help=True,
@@ -698,10 +711,14 @@ def ci_drift(
         Path | None, typer.Option("--summary", help="Append the report here ($GITHUB_STEP_SUMMARY).")
     ] = None,
     fail_on_drift: Annotated[bool, typer.Option("--fail-on-drift", help="Exit 1 when the stack drifted.")] = False,
+    project_dir: ProjectDir = Path("."),
 ) -> None:
     """Report drift from a refresh preview; with --repo keep one issue per drifted stack (closed when clean)."""
     from groundwork.delivery.drift import parse
     from groundwork.delivery.github import GitHub, GitHubError, upsert_issue
+
+    _known_stack(project_dir, stack)
+    checked(files.output_file, summary, "--summary")
 
     try:
         report = parse(stack, refresh_json.read_text())
@@ -727,11 +744,14 @@ def ci_outputs_summary(
     stack: Stack,
     outputs: Annotated[Path, typer.Option("--outputs", help="`pulumi stack output --json`.", exists=True)],
     commit: Annotated[str | None, typer.Option("--commit", help="Deployed commit.")] = None,
+    project_dir: ProjectDir = Path("."),
 ) -> None:
     """Markdown of the stack's outputs for the job summary (secrets stay `[secret]`)."""
     import json
 
     from groundwork.delivery.stack import outputs_markdown
+
+    _known_stack(project_dir, stack)
 
     try:
         data = json.loads(outputs.read_text() or "{}")
@@ -746,7 +766,10 @@ def ci_bootstrap(
     out_dir: Annotated[Path, typer.Option("--out", help="Write the policy documents here.", file_okay=False)] = Path(
         ".groundwork/bootstrap"
     ),
-    default_branch: Annotated[str, typer.Option("--default-branch")] = "main",
+    default_branch: Annotated[
+        str,
+        typer.Option("--default-branch", help="The branch the deploy and preview roles trust (pushes to it)."),
+    ] = "main",
     project_dir: ProjectDir = Path("."),
 ) -> None:
     """Write the trust and permission documents of STACK's CI roles and print the AWS CLI commands that create them."""

@@ -190,3 +190,44 @@ def test_overlapping_vpc_ranges_across_stacks_are_a_warning_with_the_fix(tmp_pat
     assert "Fix: give prod its own range" in warning
     result = runner.invoke(app, ["plan", "-s", "prod", "--no-policies", "--no-cost", "--no-tree", "-C", str(project)])
     assert result.exit_code == 0 and "overlaps stack staging's" in " ".join(result.output.split())
+
+
+def _commands() -> list[list[str]]:
+    import typer.main
+
+    out: list[list[str]] = []
+
+    def walk(cmd, path: list[str]) -> None:  # type: ignore[no-untyped-def]
+        out.append(path)
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, [*path, name])
+
+    walk(typer.main.get_command(app), [])
+    return out
+
+
+def test_help_of_every_command_is_plain_and_complete() -> None:
+    """Issue 15: flags showed a `<bool>` metavar, `[secret]` vanished (rich markup), an option had no help."""
+    import typer.main
+
+    root = typer.main.get_command(app)
+    for path in _commands():
+        result = runner.invoke(app, [*path, "--help"])
+        assert result.exit_code == 0, (path, result.output)
+        assert "<bool>" not in result.output, path
+        cmd = root
+        for part in path:
+            cmd = cmd.commands[part]  # type: ignore[attr-defined]
+        for param in cmd.params:
+            if param.param_type_name == "option" and param.name != "help":
+                assert getattr(param, "help", None), (path, param.name)
+    summary = runner.invoke(app, ["ci", "outputs-summary", "--help"]).output
+    assert "[secret]" in summary
+
+
+@pytest.mark.parametrize("command", [["ci", "drift", "--refresh-json"], ["ci", "outputs-summary", "--outputs"]])
+def test_ci_commands_take_the_project_dir_and_refuse_an_unknown_stack(command: list[str], tmp_path: Path) -> None:
+    data = tmp_path / "x.json"
+    data.write_text("{}")
+    result = runner.invoke(app, [command[0], command[1], "-s", "prdo", command[2], str(data), "-C", str(ROOT)])
+    assert result.exit_code == 2 and "Pulumi.prdo.yaml" in result.output
