@@ -322,7 +322,8 @@ def cost_refresh(
 
 dr_app = typer.Typer(
     rich_markup_mode=None,
-    help="Disaster recovery: status, DR stack generation, drills (DR-05, DR-06).", no_args_is_help=True
+    help="Disaster recovery: status, DR stack generation, drills (DR-05, DR-06).",
+    no_args_is_help=True,
 )
 app.add_typer(dr_app, name="dr")
 
@@ -521,17 +522,6 @@ def dr_drill(
     _dr_report(project_dir, stack, outputs, json_out, run)
 
 
-def _read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise fail(f"{path}: no such file ({what})") from None
-    except IsADirectoryError:
-        raise fail(f"{path}: is a directory, not {what}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise fail(f"{path}: not JSON ({what}): {exc}") from None
-
-
 @app.command()
 def guard(
     stack: Stack,
@@ -567,21 +557,23 @@ def guard(
     settings = _stack_settings(project_dir, stack)
     if preview is not None:
         try:
-            found = changes.from_preview(_read_json(preview, "`pulumi preview --json` output"))
+            found = changes.from_preview(
+                checked(files.read_json, preview, "--preview", "`pulumi preview --json` output")
+            )
         except changes.PreviewError as exc:
             raise fail(f"{preview}: {exc}") from None
     else:
         assert base is not None
 
-        def graph(path: Path) -> Graph:
+        def graph(path: Path, option: str) -> Graph:
             try:
-                return Graph.from_json(_read_json(path, "a graph from `groundwork plan --json`"))
+                return Graph.from_json(checked(files.read_json, path, option, "a graph from `groundwork plan --json`"))
             except (KeyError, TypeError) as exc:
                 raise fail(f"{path}: not a graph from `groundwork plan --json` ({exc})") from None
 
-        old = graph(base)
+        old = graph(base, "--base")
         if head is not None:
-            new = graph(head)
+            new = graph(head, "--head")
         else:
             try:
                 new = run_program(load_stack_config(project_dir, stack))
