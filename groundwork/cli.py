@@ -309,6 +309,14 @@ def cost_refresh(
     from groundwork.cost import catalog as prices
     from groundwork.cost.refresh import refresh
 
+    from groundwork.cost.refresh import LOCATIONS
+
+    unknown = [r for r in regions or [] if r not in LOCATIONS]
+    if unknown:
+        raise fail(
+            f"--region {', '.join(unknown)}: no Price List location known; one of: {', '.join(LOCATIONS)} "
+            "(add the region's location name to groundwork/cost/refresh.py LOCATIONS)"
+        )
     client = boto3.client("pricing", region_name="us-east-1")
     try:
         new, kept = refresh(prices.load(), client, regions=regions, progress=lambda line: console.print(line))

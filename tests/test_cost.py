@@ -465,3 +465,36 @@ def test_cost_and_plan_say_partial_on_the_command_line(root: Path, tmp_path: Pat
     assert result.exit_code == 0, result.output
     assert "PARTIAL: the price catalog has no prices for us-west-2" in " ".join(result.output.split())
     assert "Traceback" not in result.output
+
+
+def test_refresh_adds_a_region_priced_from_the_api_only() -> None:
+    """Issue 15: a region the catalog lacks is added by `groundwork cost refresh --region R` (with
+    AWS credentials), priced for the template region's keys; what the API cannot price stays out."""
+    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+    small = prices.Catalog.model_validate(
+        {
+            **prices.load().model_dump(mode="json", exclude={"regions"}),
+            "regions": {
+                "us-east-1": {
+                    k: prices.load().regions["us-east-1"][k].model_dump(mode="json")
+                    for k in ("ec2.m7g.large", "rds.postgres.db.t4g.medium.multi_az", "waf.webacl")
+                }
+            },
+        }
+    )
+    with Stubber(client) as stub:
+        stub.add_response("get_products", {"PriceList": [product("0.0816000000")]})  # ec2 in Oregon
+        stub.add_response("get_products", {"PriceList": []})  # RDS: nothing matched
+        new, kept = refresh(small, client, regions=["us-west-2"], today=TODAY)
+        stub.assert_no_pending_responses()
+    assert set(new.regions) == {"us-east-1", "us-west-2"}
+    assert new.regions["us-east-1"] == small.regions["us-east-1"]  # not asked for: untouched
+    oregon = new.regions["us-west-2"]
+    assert set(oregon) == {"ec2.m7g.large"} and oregon["ec2.m7g.large"].price == 0.0816
+    assert "us-west-2 waf.webacl (not priced: no API query)" in kept
+    assert any(k.startswith("us-west-2 rds.postgres") and "0 products matched" in k for k in kept)
+
+
+def test_refresh_refuses_a_region_without_a_price_list_location() -> None:
+    result = runner.invoke(app, ["cost", "refresh", "--region", "mars-1"])
+    assert result.exit_code == 2 and "--region mars-1: no Price List location known" in result.output

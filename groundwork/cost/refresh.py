@@ -18,11 +18,22 @@ from groundwork.cost.catalog import Catalog, Price
 
 API_SOURCE = "https://pricing.us-east-1.amazonaws.com/"  # the Price List API (GetProducts)
 
+# Price List API `location` attribute of each region (AWS Price List API, GetProducts filter
+# values as returned by `aws pricing get-attribute-values --service-code AmazonEC2
+# --attribute-name location`): the regions teams use most.
 LOCATIONS = {
     "us-east-1": "US East (N. Virginia)",
+    "us-east-2": "US East (Ohio)",
+    "us-west-2": "US West (Oregon)",
     "eu-west-1": "EU (Ireland)",
+    "eu-west-2": "EU (London)",
     "eu-central-1": "EU (Frankfurt)",
+    "ap-southeast-1": "Asia Pacific (Singapore)",
+    "ap-southeast-2": "Asia Pacific (Sydney)",
+    "ap-northeast-1": "Asia Pacific (Tokyo)",
+    "ap-south-1": "Asia Pacific (Mumbai)",
 }
+TEMPLATE = "us-east-1"  # a region added to the catalog is priced for the keys this one has
 
 
 @dataclass(frozen=True)
@@ -84,11 +95,17 @@ def refresh(
     today: dt.date | None = None,
     progress: Callable[[str], None] = lambda _: None,
 ) -> tuple[Catalog, list[str]]:
-    """A new catalog with every refreshable entry re-read from the API, and the keys left as they were."""
+    """A new catalog with every refreshable entry re-read from the API, and the keys left as they were.
+
+    A region in `regions` that the catalog lacks is added, priced for the keys of TEMPLATE; a key
+    the API cannot price there stays out (the estimate lists what needs it as unpriced)."""
     today = today or dt.date.today()
     new_regions: dict[str, dict[str, Price]] = {}
     kept: list[str] = []
-    for region, entries in catalog.regions.items():
+    added = [r for r in regions or [] if r not in catalog.regions]
+    for region in [*catalog.regions, *added]:
+        fresh = region not in catalog.regions
+        entries = catalog.regions[TEMPLATE] if fresh else catalog.regions[region]
         if regions and region not in regions:
             new_regions[region] = dict(entries)
             continue
@@ -96,15 +113,17 @@ def refresh(
         for key, old in entries.items():
             q = query_for(key)
             if q is None or region not in LOCATIONS:
-                updated[key] = old
-                kept.append(f"{region} {key}")
+                if not fresh:
+                    updated[key] = old
+                kept.append(f"{region} {key}" + (" (not priced: no API query)" if fresh else ""))
                 continue
             filters = [{"Type": "TERM_MATCH", "Field": "location", "Value": LOCATIONS[region]}]
             filters += [{"Type": "TERM_MATCH", "Field": k, "Value": v} for k, v in q.filters.items()]
             response = client.get_products(ServiceCode=q.service, Filters=filters, MaxResults=10)
             products = response.get("PriceList", [])
             if len(products) != 1:
-                updated[key] = old
+                if not fresh:
+                    updated[key] = old
                 kept.append(f"{region} {key} ({len(products)} products matched)")
                 continue
             updated[key] = Price(price=_usd(products[0]), unit=old.unit, source=API_SOURCE, date=today)  # type: ignore[arg-type]
