@@ -102,6 +102,13 @@ def plan(
     checked(files.output_file, json_out, "--json")
     checked(files.output_file, sarif, "--sarif")
     checked(files.input_file, policy_config, "--policy-config", "a policy config (as --policy-pack-config)")
+    if policy_config is not None and policies:
+        from groundwork.policy.report import PolicyConfigError, parse_policy_config
+
+        try:
+            parse_policy_config(policy_config)
+        except PolicyConfigError as exc:
+            raise fail(f"--policy-config {exc}") from None
     try:
         cfg = load_stack_config(project_dir, stack)
     except StackFileError as exc:
@@ -307,9 +314,7 @@ def cost_refresh(
     import botocore.exceptions
 
     from groundwork.cost import catalog as prices
-    from groundwork.cost.refresh import refresh
-
-    from groundwork.cost.refresh import LOCATIONS
+    from groundwork.cost.refresh import LOCATIONS, refresh
 
     unknown = [r for r in regions or [] if r not in LOCATIONS]
     if unknown:

@@ -231,3 +231,22 @@ def test_ci_commands_take_the_project_dir_and_refuse_an_unknown_stack(command: l
     data.write_text("{}")
     result = runner.invoke(app, [command[0], command[1], "-s", "prdo", command[2], str(data), "-C", str(ROOT)])
     assert result.exit_code == 2 and "Pulumi.prdo.yaml" in result.output
+
+
+def test_the_same_host_in_two_stacks_is_a_warning(tmp_path: Path) -> None:
+    from groundwork import crossstack
+
+    project = _project(tmp_path, lambda t: t.replace("host: api.example.com", "host: api.staging.example.com"))
+    [warning] = crossstack.warnings(project, "prod")
+    assert "groundwork:ingress.host api.staging.example.com is also stack staging's" in warning
+
+
+def test_a_policy_config_of_the_wrong_shape_is_refused_before_the_plan(tmp_path: Path) -> None:
+    config = tmp_path / "pc.yaml"
+    config.write_text("aws-rds-instance-require-multi-az: 3\n")
+    code, text = run("plan", "-s", "dev", "--policy-config", str(config))
+    assert code == 2 and "aws-rds-instance-require-multi-az: 3 is neither a level nor a mapping" in text
+    assert "Planned in" not in text
+    config.write_text("a: [\n")
+    code, text = run("plan", "-s", "dev", "--policy-config", str(config))
+    assert code == 2 and "not valid YAML or JSON: line 2, column 1" in text

@@ -34,24 +34,48 @@ class PolicyConfigError(Exception):
     pass
 
 
+def parse_policy_config(path: Path) -> dict[str, dict[str, Any]]:
+    """The file's shape, checked before any work: a mapping of policy name to a level or to
+    {enforcementLevel, reason, ...}. Raises PolicyConfigError naming the file and the entry."""
+    from groundwork.files import yaml_problem
+
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except OSError as exc:
+        raise PolicyConfigError(f"{path}: {exc.strerror or exc}") from None
+    except yaml.YAMLError as exc:
+        raise PolicyConfigError(f"{path}: not valid YAML or JSON: {yaml_problem(exc)}") from None
+    if not isinstance(raw, dict):
+        raise PolicyConfigError(f"{path}: expected a mapping of policy name to enforcement level")
+    out: dict[str, dict[str, Any]] = {}
+    problems = []
+    for name, value in raw.items():
+        if isinstance(value, str):
+            out[str(name)] = {"enforcementLevel": value}
+        elif isinstance(value, dict):
+            out[str(name)] = dict(value)
+        else:
+            problems.append(
+                f"{name}: {value!r} is neither a level nor a mapping; write `{name}: advisory` or "
+                f"`{name}: {{enforcementLevel: advisory, reason: ...}}`"
+            )
+    if problems:
+        raise PolicyConfigError(f"{path}:\n  " + "\n  ".join(problems))
+    return out
+
+
 def load_policy_config(path: Path, policies: list[PolicyInfo]) -> dict[str, dict[str, Any]]:
     """`--policy-config FILE` (JSON or YAML, the shape of `pulumi preview --policy-pack-config`).
 
     Each entry is a level ("advisory") or {enforcementLevel, reason, ...}. Lowering a policy's
     level (an exemption for this run) needs a written `reason`, which every message then shows.
     """
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as exc:
-        raise PolicyConfigError(f"{path}: {exc}") from None
-    if not isinstance(raw, dict):
-        raise PolicyConfigError(f"{path}: expected a mapping of policy name to enforcement level")
+    raw = parse_policy_config(path)
     known = {p.name: p for p in policies}
     order = {"disabled": 0, "advisory": 1, "remediate": 2, "mandatory": 2}
     out: dict[str, dict[str, Any]] = {}
     problems = []
-    for name, value in raw.items():
-        cfg = {"enforcementLevel": value} if isinstance(value, str) else dict(value or {})
+    for name, cfg in raw.items():
         level = cfg.get("enforcementLevel")
         if name not in known:
             problems.append(f"{name}: no such policy in the pack")
