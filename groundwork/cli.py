@@ -671,6 +671,8 @@ def _emit(values: dict[str, str], github_output: Path | None) -> None:
 
 
 def _stack_names(project_dir: Path) -> list[str]:
+    if not (project_dir / "Pulumi.yaml").is_file():
+        raise fail(f"no Pulumi.yaml in {project_dir}: run groundwork from the project directory")
     order = {"dev": 0, "staging": 1, "prod": 2}
     names = [p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml")]
     return sorted(names, key=lambda n: (order.get(n, 3), n))
@@ -860,6 +862,9 @@ def docs(
 ) -> None:
     """Regenerate the reference documents (docs/settings.md, ...) from the code."""
     from groundwork import docs as generated
+
+    if not (project_dir / "Pulumi.yaml").is_file() or not (project_dir / "policies" / "PulumiPolicy.yaml").is_file():
+        raise fail(f"-C {project_dir}: not a Groundwork project (Pulumi.yaml and policies/PulumiPolicy.yaml)")
 
     if check:
         stale = generated.stale(project_dir)

@@ -250,3 +250,10 @@ def test_a_policy_config_of_the_wrong_shape_is_refused_before_the_plan(tmp_path:
     config.write_text("a: [\n")
     code, text = run("plan", "-s", "dev", "--policy-config", str(config))
     assert code == 2 and "not valid YAML or JSON: line 2, column 1" in text
+
+
+@pytest.mark.parametrize("args", [["docs"], ["docs", "--check"], ["ci", "stacks"]])
+def test_commands_outside_a_project_say_so(args: list[str], tmp_path: Path) -> None:
+    result = runner.invoke(app, [*args, "-C", str(tmp_path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert str(tmp_path) in result.output and "Pulumi.yaml" in result.output
