@@ -139,8 +139,20 @@ class View:
       never trip on unknowns.
     """
 
+    __slots__ = ("_props", "_data")
+
     def __init__(self, props: Any) -> None:
-        self.data = _strict(_raw(props) if props is not None else {})
+        # converted on first read: a stack policy builds a View for every resource of the stack
+        # and reads the few of its own types (issue 16: the eager copy was a third of AnalyzeStack)
+        self._props = props
+        self._data: Any = None
+
+    @property
+    def data(self) -> Any:
+        if self._data is None:
+            self._data = _strict(_raw(self._props) if self._props is not None else {})
+            self._props = None
+        return self._data
 
     def peek(self, path: str, default: Any = None) -> Any:
         value: Any = self.data
