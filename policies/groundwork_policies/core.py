@@ -139,7 +139,7 @@ class View:
       never trip on unknowns.
     """
 
-    __slots__ = ("_props", "_data")
+    __slots__ = ("_data", "_props")
 
     def __init__(self, props: Any) -> None:
         # converted on first read: a stack policy builds a View for every resource of the stack
