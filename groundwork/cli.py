@@ -142,7 +142,7 @@ def plan(
         raise fail(exc.message, 1) from None
     print_plan(graph, console, tree=tree)
     if json_out:
-        files.write_text(json_out, json.dumps(graph.to_json(), indent=2) + "\n")
+        graph.write(json_out)
         console.print(f"Graph written to {json_out}")
     over_budget, cost_line = False, None
     if cost:

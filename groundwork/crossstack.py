@@ -20,38 +20,41 @@ from groundwork.settings.model import NetworkSettings
 DEFAULT_CIDR = NetworkSettings.model_fields["cidr"].default
 
 
-def _cidr(project_dir: Path, stack: str) -> IPv4Network | None:
+def _facts(project_dir: Path, stack: str) -> tuple[IPv4Network | None, str | None]:
+    """The stack's VPC range (default if unset) and ingress host; None where the stack's own
+    validation will report a problem."""
     try:
         cfg = load_stack_config(project_dir, stack)
-        raw = cfg.config.get(f"{cfg.project}:network")
-        value = json.loads(raw).get("cidr") if raw else None
-        return IPv4Network(value) if value else DEFAULT_CIDR
-    except (StackFileError, ValueError, TypeError, AttributeError):
-        return None  # that stack's own validation reports it
+    except StackFileError:
+        return None, None
 
+    def section(name: str) -> dict:
+        try:
+            value = json.loads(cfg.config.get(f"{cfg.project}:{name}", "{}"))
+        except ValueError:
+            return {}
+        return value if isinstance(value, dict) else {}
 
-def _host(project_dir: Path, stack: str) -> str | None:
     try:
-        cfg = load_stack_config(project_dir, stack)
-        raw = cfg.config.get(f"{cfg.project}:ingress")
-        host = json.loads(raw).get("host") if raw else None
-        return host if isinstance(host, str) and host else None
-    except (StackFileError, ValueError, TypeError, AttributeError):
-        return None
+        cidr: IPv4Network | None = IPv4Network(section("network").get("cidr") or DEFAULT_CIDR)
+    except (ValueError, TypeError):
+        cidr = None
+    host = section("ingress").get("host")
+    return cidr, host if isinstance(host, str) and host else None
 
 
 def warnings(project_dir: Path, stack: str) -> list[str]:
-    mine, host = _cidr(project_dir, stack), _host(project_dir, stack)
+    mine, host = _facts(project_dir, stack)
     out = []
     for other in stack_names(project_dir):
         if other == stack:
             continue
-        if host is not None and _host(project_dir, other) == host:
+        theirs, their_host = _facts(project_dir, other)
+        if host is not None and their_host == host:
             out.append(
                 f"Pulumi.{stack}.yaml: groundwork:ingress.host {host} is also stack {other}'s; both would claim "
                 f"its DNS record. Fix: give {stack} its own host name (e.g. api.{stack}.<domain>)"
             )
-        theirs = _cidr(project_dir, other)
         if mine is not None and theirs is not None and mine.overlaps(theirs):
             out.append(
                 f"Pulumi.{stack}.yaml: groundwork:network.cidr {mine} overlaps stack {other}'s {theirs}; "

@@ -19,10 +19,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from groundwork.changes import Change, Changes
+from groundwork.controls import CONTROLS, applies
 from groundwork.settings.model import Allowance, StackSettings
 
-CONTROL = "GOV-02"
-BLOCKING_TIERS = ("prod",)  # GOV-02's tier in ../shared/controls.md
+CONTROL = "GOV-02"  # its tier (prod, ../shared/controls.md) is where a replacement blocks
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class GuardReport:
 
     @property
     def enforced(self) -> bool:
-        return self.environment in BLOCKING_TIERS
+        return applies(CONTROLS[CONTROL].tier, self.environment)
 
     @property
     def blocked(self) -> list[Verdict]:
@@ -78,7 +78,9 @@ class GuardReport:
                 lines.append(f"  BLOCKED  {what}{hint}")
                 lines.append(f"           {c.urn}")
             else:
-                lines.append(f"  warning  {what} ({self.environment}: not blocked; {CONTROL} applies to prod)")
+                lines.append(
+                    f"  warning  {what} ({self.environment}: not blocked; {CONTROL} applies to {CONTROLS[CONTROL].tier})"
+                )
         for a in self.unused:
             lines.append(f"  unused allowance for {a.resource} ({', '.join(a.operations)}): remove it once deployed")
         if self.blocked:

@@ -137,7 +137,9 @@ class Graph:
         }
 
     def write(self, path: Path) -> None:
-        path.write_text(json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
+        from groundwork.files import write_text  # whole or not at all
+
+        write_text(path, json.dumps(self.to_json(), indent=2, sort_keys=False) + "\n")
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Graph:

@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from groundwork.controls import applies
 from groundwork.plan.graph import SECRET_SIG, SIG, Graph, Resource, is_secret
 from groundwork.policy.analyzer import Diagnostic, PolicyInfo
 
@@ -103,11 +104,6 @@ def _note(detail: str) -> tuple[str, str | None]:
     return (m.group(1), m.group(2)) if m else (detail, None)
 
 
-def tier_applies(tier: str, environment: str) -> bool:
-    """The pack's tier rule (policies/groundwork_policies/core.py `applies`)."""
-    return {"all": True, "stg+": environment in ("staging", "prod"), "prod": environment == "prod"}.get(tier, True)
-
-
 def offline_secret_check(graph: Graph) -> list[Diagnostic]:
     """SEC-01 where only the offline plan can see it: credential inputs must be marked secret."""
     out = []
@@ -193,7 +189,7 @@ class PolicyReport:
                     f"(its policies: {', '.join(sorted(p.name for p in of_control))})"
                 )
             covered = [p for p in of_control if not named or p.name in named]
-            if covered and not any(tier_applies(p.tier, self.environment) for p in covered):
+            if covered and not any(applies(p.tier, self.environment) for p in covered):
                 idle.append(control)
         if idle:
             notes.append(
