@@ -1,10 +1,12 @@
-"""Benchmark of the policy pack on the offline plans (issue: policy evaluation adds <= 2 s to the prod plan).
+"""Benchmark of the policy pack on the offline plans (issue 16).
 
-For each stack: resources analyzed, time for all Analyze calls plus AnalyzeStack, per resource,
-the pack's start-up (which overlaps the program run), and the plan wall time with and without
-the pack; then prod's analysis per resource with 0, 50, 100 and 300 generated services and its
-ratio to 0 services (issue 16: linear means a ratio near 1). Run:
-venv/bin/python bench/policy_benchmark.py [--repeat 3] [--services 0,50,100,300]
+Prints, for each stack: resources, policies, the pack's own analysis per resource in process (the
+pack's servicer, and pulumi-policy's stock servicer for comparison), the same through gRPC from
+a child process as `groundwork plan` runs it, and the pack's start-up alone; then prod's
+in-process analysis per resource with 0, 50, 100 and 300 generated services and its ratio to 0
+services; then each target and whether it holds. Run:
+
+    venv/bin/python bench/policy_benchmark.py [--repeat 3] [--services 0,50,100,300] [--no-stock]
 """
 
 from __future__ import annotations
@@ -13,62 +15,106 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from groundwork.plan import load_stack_config  # noqa: E402
+from plan_benchmark import services  # noqa: E402
+
+from groundwork.plan import load_stack_config, run_program  # noqa: E402
+from groundwork.policy import inprocess  # noqa: E402
+from groundwork.policy.analyzer import Analyzer  # noqa: E402
 from groundwork.policy.check import evaluate  # noqa: E402
 
+PACK = ROOT / "policies"
+TARGET_MS, TARGET_RATIO, TARGET_START = 1.0, 1.2, 1.0
 
-def wall(args: list[str]) -> float:
-    started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "groundwork.cli", *args], cwd=ROOT, capture_output=True, check=False)
-    return time.perf_counter() - started
+
+def in_process(cfg, graph, *, stock: bool, repeat: int) -> float:  # type: ignore[no-untyped-def]
+    """Median seconds for every Analyze and the AnalyzeStack of `graph`, requests built beforehand."""
+    requests, stack = Analyzer.requests(graph)
+    s = inprocess.for_stack(cfg, PACK, stock=stock)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        for _response in inprocess.run(s, requests, stack):
+            pass
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def start_up(repeat: int) -> float:
+    """Median seconds from starting the pack's process to its Analyzer answering (nothing else running)."""
+    times = []
+    for _ in range(repeat):
+        a = Analyzer(PACK, project="groundwork", stack="prod", config={})
+        try:
+            a.connect()
+            times.append(a.ready_seconds)
+        finally:
+            a.close()
+    return statistics.median(times)
+
+
+def verdict(ok: bool) -> str:
+    return "holds" if ok else "MISSED"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--services", default="0,50,100,300", help="Service counts for the scaling table.")
+    parser.add_argument("--no-stock", action="store_true", help="Skip the stock SDK servicer (slow).")
     args = parser.parse_args()
-    print(f"{os.cpu_count()} cores")
+    print(f"{os.cpu_count()} cores; medians of {args.repeat} runs")
     print(
-        f"{'stack':<9}{'resources':>10}{'policies':>9}{'analyze s':>11}{'ms/resource':>13}{'pack start s':>14}"
-        f"{'plan s':>8}{'plan+pack s':>13}{'added s':>9}"
+        f"{'stack':<9}{'resources':>10}{'policies':>9}{'ms/res':>8}{'stock ms/res':>14}{'speed-up':>10}"
+        f"{'gRPC s':>8}{'gRPC ms/res':>13}"
     )
+    prod_ms = 0.0
     for stack in ("dev", "staging", "prod"):
-        runs = [evaluate(load_stack_config(ROOT, stack), ROOT / "policies")[1] for _ in range(args.repeat)]
-        analyze = statistics.median(r.seconds["analyze"] for r in runs)
-        start = statistics.median(r.seconds["pack_start"] for r in runs)
-        plain = statistics.median(
-            wall(["plan", "--stack", stack, "--no-tree", "--no-policies"]) for _ in range(args.repeat)
-        )
-        full = statistics.median(wall(["plan", "--stack", stack, "--no-tree"]) for _ in range(args.repeat))
-        r = runs[0]
+        cfg = load_stack_config(ROOT, stack)
+        graph = run_program(cfg)
+        n = len(Analyzer.analyzed(graph))
+        ours = in_process(cfg, graph, stock=False, repeat=args.repeat)
+        stock = None if args.no_stock else in_process(cfg, graph, stock=True, repeat=1)
+        grpc_runs = [evaluate(cfg, PACK, graph=graph)[1] for _ in range(args.repeat)]
+        grpc_s = statistics.median(r.seconds["analyze"] for r in grpc_runs)
+        stock_ms = f"{1000 * stock / n:>14.2f}{stock / ours:>9.1f}x" if stock else f"{'-':>14}{'-':>10}"
         print(
-            f"{stack:<9}{r.analyzed:>10}{len(r.policies):>9}{analyze:>11.3f}{1000 * analyze / r.analyzed:>13.2f}"
-            f"{start:>14.2f}{plain:>8.2f}{full:>13.2f}{full - plain:>9.2f}"
+            f"{stack:<9}{n:>10}{len(grpc_runs[0].policies):>9}{1000 * ours / n:>8.2f}{stock_ms}"
+            f"{grpc_s:>8.2f}{1000 * grpc_s / n:>13.2f}"
         )
-    sys.path.insert(0, str(ROOT / "bench"))
-    from plan_benchmark import services
+        prod_ms = 1000 * ours / n
+    start = start_up(args.repeat)
+    print(f"\npack start-up alone: {start:.2f} s")
 
-    print("\nprod pack analysis by number of services (median of", args.repeat, "runs)")
-    print(f"{'services':<10}{'resources':>10}{'analyze s':>11}{'ms/resource':>13}{'ratio':>7}")
+    print("\nprod pack analysis in process by number of services")
+    print(f"{'services':<10}{'resources':>10}{'analyze s':>11}{'ms/res':>8}{'ratio':>7}")
     base = None
-    for n in (int(x) for x in args.services.split(",") if x.strip()):
+    ratios: dict[int, float] = {}
+    for count in (int(x) for x in args.services.split(",") if x.strip()):
         cfg = load_stack_config(ROOT, "prod")
-        if n:
-            cfg.config["groundwork:services"] = json.dumps(services(n))
-        runs = [evaluate(cfg, ROOT / "policies")[1] for _ in range(args.repeat)]
-        analyze = statistics.median(r.seconds["analyze"] for r in runs)
-        per = 1000 * analyze / runs[0].analyzed
+        if count:
+            cfg.config["groundwork:services"] = json.dumps(services(count))
+        graph = run_program(cfg)
+        n = len(Analyzer.analyzed(graph))
+        seconds = in_process(cfg, graph, stock=False, repeat=args.repeat)
+        per = 1000 * seconds / n
         base = per if base is None else base
-        print(f"{n:<10}{runs[0].analyzed:>10}{analyze:>11.2f}{per:>13.2f}{per / base:>7.2f}")
+        ratios[count] = per / base
+        print(f"{count:<10}{n:>10}{seconds:>11.2f}{per:>8.2f}{per / base:>7.2f}")
+
+    print("\ntargets")
+    print(f"  prod analysis <= {TARGET_MS} ms/resource in process: {prod_ms:.2f} ({verdict(prod_ms <= TARGET_MS)})")
+    if 100 in ratios:
+        r = ratios[100]
+        print(f"  100 services <= {TARGET_RATIO}x the per-resource cost at 0: {r:.2f} ({verdict(r <= TARGET_RATIO)})")
+    print(f"  pack start-up <= {TARGET_START} s: {start:.2f} ({verdict(start <= TARGET_START)})")
 
 
 if __name__ == "__main__":

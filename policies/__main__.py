@@ -4,10 +4,11 @@ The stack's environment (and so which policies are mandatory) and its exemptions
 PULUMI_STACK and PULUMI_CONFIG, which the Pulumi CLI sets for every policy pack it runs.
 """
 
-from groundwork_policies import REGISTRY, PackContext
+from groundwork_policies import REGISTRY, PackContext, server
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 context = PackContext.from_env()
+server.install()  # each request's properties converted once, not once per policy (server.py)
 
 PolicyPack(
     name="groundwork",

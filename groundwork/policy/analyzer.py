@@ -235,7 +235,8 @@ class Analyzer:
         self._stub.ConfigureStack(request)
 
     # -----------------------------------------------------------------------------------------
-    def _options(self, r: Resource) -> analyzer_pb2.AnalyzerResourceOptions:
+    @staticmethod
+    def _options(r: Resource) -> analyzer_pb2.AnalyzerResourceOptions:
         o = r.options
         timeouts = o.get("customTimeouts") or {}
         return analyzer_pb2.AnalyzerResourceOptions(
@@ -253,7 +254,8 @@ class Analyzer:
             parent=r.parent,
         )
 
-    def _provider(self, r: Resource, graph: Graph, ids: dict[str, str]) -> analyzer_pb2.AnalyzerProviderResource | None:
+    @staticmethod
+    def _provider(r: Resource, graph: Graph, ids: dict[str, str]) -> analyzer_pb2.AnalyzerProviderResource | None:
         if not r.provider:
             return None
         p = graph.by_urn.get(r.provider_urn)
@@ -285,29 +287,39 @@ class Analyzer:
 
     def analyze(self, graph: Graph) -> tuple[list[Diagnostic], int]:
         """Analyze every resource, then the stack. Returns diagnostics and the number of RPCs."""
-        ids = {r.urn: r.id for r in graph.resources if r.id}
         out: list[Diagnostic] = []
-        resources = self.analyzed(graph)
-        for r in resources:
-            request = analyzer_pb2.AnalyzeRequest(
+        requests, stack = self.requests(graph)
+        for request in requests:
+            # a resource policy reports without a URN: the engine attributes it to the analyzed resource
+            out += self._diagnostics(self._stub.Analyze(request).diagnostics, default_urn=request.urn)
+        out += self._diagnostics(self._stub.AnalyzeStack(stack).diagnostics)
+        return out, len(requests) + 1
+
+    @classmethod
+    def requests(cls, graph: Graph) -> tuple[list[Any], Any]:
+        """The engine's requests for `graph`: one `Analyze` per resource, then one `AnalyzeStack`."""
+        ids = {r.urn: r.id for r in graph.resources if r.id}
+        resources = cls.analyzed(graph)
+        requests = [
+            analyzer_pb2.AnalyzeRequest(
                 type=r.type,
                 urn=r.urn,
                 name=r.name,
-                properties=_struct(_marshal(self.analyze_properties(r), ids)),
-                options=self._options(r),
-                provider=self._provider(r, graph, ids),
+                properties=_struct(_marshal(cls.analyze_properties(r), ids)),
+                options=cls._options(r),
+                provider=cls._provider(r, graph, ids),
             )
-            # a resource policy reports without a URN: the engine attributes it to the analyzed resource
-            out += self._diagnostics(self._stub.Analyze(request).diagnostics, default_urn=r.urn)
+            for r in resources
+        ]
         stack = analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
                     type=r.type,
                     urn=r.urn,
                     name=r.name,
-                    properties=_struct(_marshal(self.stack_properties(r), ids)),
-                    options=self._options(r),
-                    provider=self._provider(r, graph, ids),
+                    properties=_struct(_marshal(cls.stack_properties(r), ids)),
+                    options=cls._options(r),
+                    provider=cls._provider(r, graph, ids),
                     parent=r.parent,
                     dependencies=list(r.dependencies),
                     propertyDependencies={
@@ -319,8 +331,7 @@ class Analyzer:
                 for r in resources
             ]
         )
-        out += self._diagnostics(self._stub.AnalyzeStack(stack).diagnostics)
-        return out, len(resources) + 1
+        return requests, stack
 
     @staticmethod
     def _diagnostics(items: Iterable[Any], default_urn: str = "") -> list[Diagnostic]:

@@ -11,8 +11,9 @@ from . import (  # noqa: F401  (each module registers its policies)
     observability,
     rds,
     secrets,
+    server,
 )
 from .controls import CONTROLS
 from .core import REGISTRY, PackContext, Spec
 
-__all__ = ["CONTROLS", "REGISTRY", "PackContext", "Spec"]
+__all__ = ["CONTROLS", "REGISTRY", "PackContext", "Spec", "server"]

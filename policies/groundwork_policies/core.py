@@ -44,6 +44,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError, _DictProxy, _is_unknown, _ListProxy
 
 from .controls import CONTROLS, applies
+from .server import TypedResourcePolicy
 
 SEVERITIES = {"low": Severity.LOW, "medium": Severity.MEDIUM, "high": Severity.HIGH, "critical": Severity.CRITICAL}
 UNKNOWN: Any = object()  # returned by View.peek for values unknown at preview
@@ -69,9 +70,18 @@ def _raw(value: Any) -> Any:
     return value
 
 
+def _read_only(self: Any, *args: Any, **kwargs: Any) -> Any:
+    raise TypeError("a resource's props are read-only in a policy (every policy of a request shares them)")
+
+
 class StrictDict(dict):
     """A dict whose unknown values raise the SDK's UnknownValueError when read (like the SDK's proxy),
-    while staying a dict for isinstance checks and JSON."""
+    while staying a dict for isinstance checks and JSON. Read-only: the policies of a request
+    share one View (server.py), so no policy may change what the next one reads."""
+
+    __setitem__ = __delitem__ = _read_only
+    pop = popitem = clear = update = setdefault = _read_only
+    __ior__ = _read_only
 
     path: tuple[str, ...] = ()
 
@@ -94,7 +104,10 @@ class StrictDict(dict):
 
 
 class StrictList(list):
-    """A list whose unknown elements raise UnknownValueError when read, iterated or searched."""
+    """A list whose unknown elements raise UnknownValueError when read, iterated or searched. Read-only."""
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _read_only
+    append = extend = insert = pop = remove = clear = sort = reverse = _read_only
 
     path: tuple[str, ...] = ()
 
@@ -382,9 +395,17 @@ class Graph:
     def __init__(self, resources: Iterable[Res]) -> None:
         self.resources = list(resources)
         self.by_urn = {r.urn: r for r in self.resources}
+        self._by_type: dict[str, list[Res]] = {}
+        for r in self.resources:
+            self._by_type.setdefault(r.type, []).append(r)
+        self._position = {id(r): i for i, r in enumerate(self.resources)}
 
     def of(self, *types: str) -> list[Res]:
-        return [r for r in self.resources if r.type in types]
+        """The resources of `types`, in the stack's order (an index, not a scan: issue 16)."""
+        if len(types) == 1:
+            return list(self._by_type.get(types[0], ()))
+        found = [r for t in dict.fromkeys(types) for r in self._by_type.get(t, ())]
+        return sorted(found, key=lambda r: self._position[id(r)])
 
     def referencing(self, target: Res, *types: str, prop: str | None = None) -> list[Res]:
         """Resources of `types` whose property `prop` (or any property) depends on `target`."""
@@ -601,6 +622,32 @@ def _guarded(spec: Spec, run: Callable[[], list[Any]], urn: str) -> list[Any]:
         return [f"{EVALUATION_FAILED} on {urn or 'the stack'}: {type(exc).__name__}: {exc}"]
 
 
+_last_view: tuple[Any, View | None] = (None, None)
+_last_graph: tuple[Any, Graph | None] = (None, None)
+
+
+def _shared_view(props: Any) -> View:
+    """One View per props object: the pack's servicer hands every policy of a request the same
+    props, so the conversion is done once (a one-entry cache keyed by identity; a miss only costs
+    a new View)."""
+    global _last_view
+    key, view = _last_view
+    if key is not props or view is None:
+        view = View(props)
+        _last_view = (props, view)
+    return view
+
+
+def _shared_graph(args: StackValidationArgs) -> Graph:
+    """One Graph per AnalyzeStack: every stack policy receives the same resources list."""
+    global _last_graph
+    key, graph = _last_graph
+    if key is not args.resources or graph is None:
+        graph = Graph.from_args(args)
+        _last_graph = (args.resources, graph)
+    return graph
+
+
 def build_policy(spec: Spec, ctx: PackContext) -> ResourceValidationPolicy | StackValidationPolicy:
     level, note = enforcement(spec, ctx)
     common = dict(
@@ -614,25 +661,32 @@ def build_policy(spec: Spec, ctx: PackContext) -> ResourceValidationPolicy | Sta
         url=spec.url,
     )
     if spec.kind == "resource":
+        not_applicable = f"{spec.name} checks {', '.join(spec.types)}"
 
         def validate_resource(args: ResourceValidationArgs, report: ReportViolation) -> None:
             if not matches(args.resource_type, spec.types):
-                args.not_applicable(f"{spec.name} checks {', '.join(spec.types)}")
+                args.not_applicable(not_applicable)
             resource = Resource(
                 type=args.resource_type,
                 name=args.name,
                 urn=args.urn,
-                props=View(args.props),
+                props=_shared_view(args.props),
                 protect=bool(getattr(args.opts, "protect", False)),
-                provider=View(args.provider.props) if args.provider is not None else None,
+                provider=_shared_view(args.provider.props) if args.provider is not None else None,
             )
             for detail in _guarded(spec, lambda: list(spec.check(resource, ctx)), args.urn):
                 report(_message(spec, detail, note, args.get_config()), None)
 
-        return ResourceValidationPolicy(validate=validate_resource, **common)  # type: ignore[arg-type]
+        return TypedResourcePolicy(
+            validate=validate_resource,  # type: ignore[arg-type]
+            types=spec.types,
+            not_applicable_reason=not_applicable,
+            applies=matches,
+            **common,  # type: ignore[arg-type]
+        )
 
     def validate_stack(args: StackValidationArgs, report: ReportViolation) -> None:
-        graph = Graph.from_args(args)
+        graph = _shared_graph(args)
         for item in _guarded(spec, lambda: list(spec.check(graph, ctx)), ""):
             detail, urn = item if isinstance(item, tuple) else (item, "")
             report(_message(spec, detail, note, args.get_config()), urn or None)

@@ -27,6 +27,8 @@ from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from groundwork.plan.graph import Graph, Resource
+
 DELETE = object()
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 PROVIDERS = {
@@ -207,3 +209,37 @@ def run_stack(policy_name: str, world: World, env: str = "prod") -> list[str]:
     messages: list[str] = []
     policy.validate(stack_args(world), lambda message, urn=None: messages.append(message))
     return messages
+
+
+def to_graph(world: World) -> Graph:
+    """A recorded graph (as the offline plan records one) of the fixture world."""
+    g = Graph(project="groundwork", stack=world.stack)
+    prov_urn = {name: f"urn:pulumi:{world.stack}::groundwork::pulumi:providers:aws::aws-{name}" for name in PROVIDERS}
+    for name, inputs in PROVIDERS.items():
+        g.resources.append(
+            Resource(
+                urn=prov_urn[name],
+                type="pulumi:providers:aws",
+                name=f"aws-{name}",
+                custom=True,
+                id=f"{name}-id",
+                inputs=dict(inputs),
+            )
+        )
+    for name, fx in world.resources.items():
+        deps = {k: [world.urn(t) for t in v if t in world.resources] for k, v in fx.deps.items()}
+        g.resources.append(
+            Resource(
+                urn=world.urn(name),
+                type=fx.type,
+                name=name,
+                custom=fx.type != "eks:index:Cluster",
+                id=f"{name}-id",
+                provider=f"{prov_urn[fx.provider]}::{fx.provider}-id" if fx.provider else "",
+                dependencies=sorted({u for v in deps.values() for u in v}),
+                property_dependencies=deps,
+                inputs=fx.props,
+                options={"protect": True} if fx.protect else {},
+            )
+        )
+    return g

@@ -13,48 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from groundwork.plan.graph import RESOURCE_SIG, SIG, UNKNOWN, Graph, Resource
+from groundwork.plan.graph import RESOURCE_SIG, SIG, UNKNOWN
 from groundwork.policy.analyzer import Analyzer, properties_json
 from tests.policies.cases import patch, remove
-from tests.policies.harness import PROVIDERS, World
+from tests.policies.harness import World, to_graph
 from tests.policies.world import build
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "policies"
-
-
-def to_graph(world: World) -> Graph:
-    """A recorded graph (as the offline plan records one) of the fixture world."""
-    g = Graph(project="groundwork", stack=world.stack)
-    prov_urn = {name: f"urn:pulumi:{world.stack}::groundwork::pulumi:providers:aws::aws-{name}" for name in PROVIDERS}
-    for name, inputs in PROVIDERS.items():
-        g.resources.append(
-            Resource(
-                urn=prov_urn[name],
-                type="pulumi:providers:aws",
-                name=f"aws-{name}",
-                custom=True,
-                id=f"{name}-id",
-                inputs=dict(inputs),
-            )
-        )
-    for name, fx in world.resources.items():
-        deps = {k: [world.urn(t) for t in v if t in world.resources] for k, v in fx.deps.items()}
-        g.resources.append(
-            Resource(
-                urn=world.urn(name),
-                type=fx.type,
-                name=name,
-                custom=fx.type != "eks:index:Cluster",
-                id=f"{name}-id",
-                provider=f"{prov_urn[fx.provider]}::{fx.provider}-id" if fx.provider else "",
-                dependencies=sorted({u for v in deps.values() for u in v}),
-                property_dependencies=deps,
-                inputs=fx.props,
-                options={"protect": True} if fx.protect else {},
-            )
-        )
-    return g
 
 
 def analyzer(world: World, env: str, config: dict[str, str] | None = None) -> Analyzer:
