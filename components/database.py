@@ -266,6 +266,10 @@ class Database(pulumi.ComponentResource):
         # Per-service credentials, rotated by AWS's multi-user rotation function.
         self.service_secret_arns = {}
         self.service_secret_names: dict[str, str] = {}
+        # what a reader of a service's credentials waits for: its secret's first version (a
+        # dependency on this component instead would cost every service O(services) in the SDK's
+        # cycle check, pulumi/runtime/resource_cycle_breaker.py: issue 16)
+        self.service_secret_versions: dict[str, pulumi.Resource] = {}
         secrets: list[aws.secretsmanager.Secret] = []
         rotation_fn: pulumi.Output[str] | None = None
         if args.services:
@@ -339,6 +343,7 @@ class Database(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self, ignore_changes=["secretString"]),
             )
+            self.service_secret_versions[svc.service] = version
             if rotation_fn is not None:
                 aws.secretsmanager.SecretRotation(
                     f"{name}-{svc.service}",

@@ -27,8 +27,8 @@ The services' own migrations then run as their own roles.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -90,7 +90,14 @@ class DatabaseBootstrapArgs:
     database_host: pulumi.Input[str] = ""
     monitor_secret_name: str | None = None  # a pg_monitor role for postgres-exporter
     reset_passwords: bool = False  # a restored instance: its roles exist with the old passwords
+    # What every object waits for (the namespace, the secret store) and what the master secret's
+    # reader and the Job wait for (the instance); each service's secret waits for its own version
+    # only. Narrow on purpose: a dependency on the whole Database component would make every
+    # service's objects wait for every other service's secrets, and cost O(services) each in the
+    # SDK's cycle check (issue 16).
     depends_on: Sequence[pulumi.Resource] = ()
+    database: Sequence[pulumi.Resource] = ()
+    service_depends_on: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
     refresh_interval: str = "1h"
 
 
@@ -99,7 +106,7 @@ class DatabaseBootstrap(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DatabaseBootstrapArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("groundwork:database:Bootstrap", name, None, opts)
-        after = pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on))
+        after = pulumi.ResourceOptions(parent=self, depends_on=[*args.depends_on, *args.database])
         synced = [
             apply(
                 f"{name}-master",
@@ -138,14 +145,16 @@ class DatabaseBootstrap(pulumi.ComponentResource):
                         key=args.service_secret_names[svc],
                         refresh=args.refresh_interval,
                     ),
-                    after,
+                    pulumi.ResourceOptions(
+                        parent=self, depends_on=[*args.depends_on, *args.service_depends_on.get(svc, ())]
+                    ),
                 )
             )
         account = k8s.core.v1.ServiceAccount(
             f"{name}-sa",
             metadata={"name": "database-bootstrap", "namespace": NAMESPACE, "labels": m.labels()},
             automount_service_account_token=False,
-            opts=after,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.depends_on)),
         )
         digest = pulumi.Output.from_input(args.image).apply(
             lambda image: hashlib.sha256(
@@ -167,7 +176,7 @@ class DatabaseBootstrap(pulumi.ComponentResource):
                 monitor=bool(args.monitor_secret_name),
                 reset_passwords=args.reset_passwords,
             ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*synced, account, *args.depends_on]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*synced, account, *args.database]),
         )
         self.register_outputs({"job": self.job.metadata["name"], "services": sorted(args.services)})
 

@@ -180,22 +180,26 @@ class ExternalSecrets(pulumi.ComponentResource):
             )
             self.stores[store] = store_name
 
+        # each owner's ExternalSecrets: what its workloads (its Argo CD Application) wait for
+        self.synced: dict[str, list[pulumi.Resource]] = {}
         for x in args.service_secrets:
             target = f"{x.owner}-{x.kind}"
             deps = [store_resources[x.team]]
             if x.team in args.namespace_resources:
                 deps.append(args.namespace_resources[x.team])
-            apply(
-                f"{name}-{target}",
-                m.external_secret(
-                    target,
-                    x.team,
-                    store=self.stores[x.team],
-                    key=x.name,
-                    refresh=args.refresh_interval,
-                    extra_labels={m.APP_LABEL: x.owner},
-                ),
-                pulumi.ResourceOptions(parent=self, depends_on=deps),
+            self.synced.setdefault(x.owner, []).append(
+                apply(
+                    f"{name}-{target}",
+                    m.external_secret(
+                        target,
+                        x.team,
+                        store=self.stores[x.team],
+                        key=x.name,
+                        refresh=args.refresh_interval,
+                        extra_labels={m.APP_LABEL: x.owner},
+                    ),
+                    pulumi.ResourceOptions(parent=self, depends_on=deps),
+                )
             )
         self.store_resources = store_resources
         self.register_outputs({"stores": self.stores, "controllerRoleArn": controller.arn})

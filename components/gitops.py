@@ -24,8 +24,8 @@ Behaviour:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 
@@ -56,7 +56,13 @@ class GitOpsArgs:
     oidc_secret: str | None  # Secrets Manager name of the SSO client secret
     refresh_interval: str = "1h"
     hpa_owns_replicas: bool = True
+    # What the project and every Application wait for (the admission policies), and what one
+    # service's Application also waits for (its team's namespace, its synced secrets). Narrow on
+    # purpose: an Application depending on every namespace and secret of the stack would wait for
+    # other teams' objects and cost O(services) each in the SDK's cycle check (issue 16).
     depends_on: Sequence[pulumi.Resource] = ()
+    team_namespaces: Mapping[str, pulumi.Resource] = field(default_factory=dict)
+    service_depends_on: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
 
 
 def org_prefix(repo_url: str) -> str:
@@ -161,7 +167,9 @@ class GitOps(pulumi.ComponentResource):
             timeout_seconds=900,
         )
 
-        after = pulumi.ResourceOptions(parent=self, depends_on=[self.release, *args.depends_on])
+        after = pulumi.ResourceOptions(
+            parent=self, depends_on=[self.release, *args.depends_on, *args.team_namespaces.values()]
+        )
         project = apply(
             f"{name}-project",
             m.app_project(
@@ -188,7 +196,16 @@ class GitOps(pulumi.ComponentResource):
                         auto_sync=s.auto_sync,
                         hpa_owns_replicas=args.hpa_owns_replicas,
                     ),
-                    pulumi.ResourceOptions(parent=self, depends_on=[self.release, project, *args.depends_on]),
+                    pulumi.ResourceOptions(
+                        parent=self,
+                        depends_on=[
+                            self.release,
+                            project,
+                            *args.depends_on,
+                            *([args.team_namespaces[svc.team]] if svc.team in args.team_namespaces else []),
+                            *args.service_depends_on.get(svc.name, ()),
+                        ],
+                    ),
                 )
             )
         self.register_outputs(

@@ -154,3 +154,52 @@ def test_seeded_mistake_the_eks_controls_judge_the_recorded_child_not_the_compon
     for policy in ("aws-eks-cluster-require-secrets-encryption", "aws-eks-cluster-no-public-endpoint"):
         with pytest.raises(NotApplicable):
             run_resource(policy, component)
+
+
+def _tiny(tmp_path, body: str):
+    from groundwork.plan.stackconfig import StackConfig
+
+    (tmp_path / "__main__.py").write_text(body)
+    return StackConfig("tiny", "dev", {"aws:region": "eu-west-1"}, project_dir=tmp_path)
+
+
+def test_an_error_raised_after_the_program_returns_still_fails_the_plan(tmp_path) -> None:
+    """The runner's settling wait (issue 16) leaves failures to the SDK's own wait, which re-raises
+    them: an exception in an apply that runs after the program's last line fails the plan."""
+    import gc
+
+    import pytest
+
+    from groundwork.plan import PlanFailed, run_program
+
+    cfg = _tiny(
+        tmp_path,
+        "import pulumi, pulumi_random as random\n"
+        "r = random.RandomId('x', byte_length=4)\n"
+        "def boom(v):\n"
+        "    raise ValueError('late failure')\n"
+        "pulumi.export('late', r.hex.apply(boom))\n",
+    )
+    assert gc.isenabled()
+    with pytest.raises(PlanFailed, match="late failure"):
+        run_program(cfg)
+    assert gc.isenabled(), "the collector is switched back on after a failed run"
+
+
+def test_outputs_created_while_settling_are_awaited(tmp_path) -> None:
+    """Resources registered from inside applies (rounds after the program returns) are recorded."""
+    import gc
+
+    from groundwork.plan import run_program
+
+    cfg = _tiny(
+        tmp_path,
+        "import pulumi, pulumi_random as random\n"
+        "def chain(n):\n"
+        "    r = random.RandomId(f'r{n}', byte_length=4)\n"
+        "    return r.hex.apply(lambda _: chain(n + 1) if n < 5 else 'done')\n"
+        "pulumi.export('end', chain(0))\n",
+    )
+    graph = run_program(cfg)
+    assert sorted(r.name for r in graph.of_type("random:index/randomId:RandomId")) == [f"r{i}" for i in range(6)]
+    assert gc.isenabled()

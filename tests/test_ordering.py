@@ -75,3 +75,58 @@ def test_closure_sees_component_dependencies(prod: Graph) -> None:
     assert coredns in closure(release.urn)
     own = set(release.dependencies) | {u for us in release.property_dependencies.values() for u in us}
     assert coredns not in own  # it comes through the component's depends_on
+
+
+APPLICATION = "kubernetes:argoproj.io/v1alpha1:Application"
+EXTERNAL_SECRET = "kubernetes:external-secrets.io/v1:ExternalSecret"
+
+
+def _own(r) -> set[str]:
+    return set(r.dependencies) | {u for us in r.property_dependencies.values() for u in us}
+
+
+def test_each_application_waits_for_its_own_namespace_secrets_and_the_admission_policies(prod: Graph) -> None:
+    """Issue 16: the Applications depend on what their service needs, not on every namespace and
+    secret of the stack (which made them wait for other teams and cost O(services) each in the
+    SDK's cycle check). What a service's pods need before Argo CD syncs them: its team's
+    namespace, its synced secrets, and the Kyverno policies that admit them."""
+    closure = waits_for(prod)
+    secrets = prod.of_type(EXTERNAL_SECRET)
+    policies = {r.urn for r in prod.of_type("kubernetes:kyverno.io/v1:ClusterPolicy")}
+    namespaces = {r.props["metadata"]["name"]: r.urn for r in prod.of_type("kubernetes:core/v1:Namespace")}
+    apps = prod.of_type(APPLICATION)
+    assert apps and policies
+    for app in apps:
+        service = app.props["metadata"]["name"]
+        team = app.props["spec"]["destination"]["namespace"]
+        mine = {
+            s.urn for s in secrets if s.props["metadata"].get("labels", {}).get("app.kubernetes.io/name") == service
+        }
+        mine = {u for u in mine if prod.by_urn[u].props["metadata"]["namespace"] == team}
+        theirs = {
+            s.urn
+            for s in secrets
+            if s.props["metadata"]["namespace"] not in (team, "groundwork-system", "argocd", "monitoring")
+        }
+        waited = closure(app.urn)
+        assert mine and mine <= waited, service
+        assert namespaces[team] in waited and policies <= waited, service
+        assert not (theirs & _own(app)), f"{service} depends directly on other teams' secrets"
+
+
+def test_database_bootstrap_secrets_wait_for_their_own_version_and_the_job_for_the_instance(prod: Graph) -> None:
+    closure = waits_for(prod)
+    versions = {r.name: r.urn for r in prod.of_type("aws:secretsmanager/secretVersion:SecretVersion")}
+    instance = next(r.urn for r in prod.of_type("aws:rds/instance:Instance") if r.name == "database-instance")
+    bootstrap = [r for r in prod.of_type(EXTERNAL_SECRET) if r.name.startswith("database-bootstrap-")]
+    services = [r for r in bootstrap if r.name not in ("database-bootstrap-master", "database-bootstrap-monitor")]
+    assert services
+    for es in services:
+        service = es.name.removeprefix("database-bootstrap-")
+        assert versions[f"database-{service}"] in closure(es.urn), service
+        others = {u for n, u in versions.items() if n != f"database-{service}"}
+        assert not (others & _own(es)), f"{es.name} depends on other services' secrets"
+    master = next(r for r in bootstrap if r.name == "database-bootstrap-master")
+    assert instance in closure(master.urn)
+    job = next(r for r in prod.of_type("kubernetes:batch/v1:Job") if r.name == "database-bootstrap-job")
+    assert instance in closure(job.urn) and {es.urn for es in bootstrap} <= closure(job.urn)
