@@ -1,7 +1,8 @@
 """Cost estimate timing and figures: `venv/bin/python bench/cost_benchmark.py`.
 
 Prints, per stack, the baseline / usage / total monthly cost with the top five baseline
-drivers, and the time the estimate takes on top of the offline plan (median of N runs).
+drivers, the savings against on-demand (Spot), the time the estimate takes on top of the offline
+plan (median of N runs), and each total against the stack's budget and the audit's estimate.
 """
 
 from __future__ import annotations
@@ -21,12 +22,16 @@ from groundwork.cost.report import money, top_drivers  # noqa: E402
 from groundwork.plan import load_stack_config, run_program  # noqa: E402
 from groundwork.settings import load_settings  # noqa: E402
 
+AUDIT = {"dev": 193.0, "prod": 753.0}  # the audit's monthly estimates (seed 001, "Cost Estimation")
+
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     today = dt.date(2026, 11, 21)
+    totals: dict[str, float] = {}
+    budgets: dict[str, float | None] = {}
     print(f"{'stack':<9}{'plan s':>8}{'cost s':>8}{'baseline':>11}{'usage':>10}{'total':>11}  top baseline drivers")
     for stack in ("dev", "staging", "prod"):
         cfg = load_stack_config(ROOT, stack)
@@ -44,6 +49,18 @@ def main() -> None:
             f"{stack:<9}{plan_s:>8.2f}{statistics.median(runs):>8.3f}{money(e.baseline):>11}"
             f"{money(e.usage):>10}{money(e.total):>11}  {drivers}"
         )
+        totals[stack] = e.total
+        budgets[stack] = settings.cost.monthly_budget
+        for name, component, saving in e.savings:
+            print(f"{'':<9}saving against on-demand: {money(saving)} on {name} ({component})")
+
+    print("\nagainst the stack budgets and the audit's estimates (seed 001: dev ~$193, prod ~$753)")
+    for stack in ("dev", "staging", "prod"):
+        budget = budgets[stack]
+        audit = AUDIT.get(stack)
+        versus = f"; audit {money(audit)}: {'within' if totals[stack] <= audit else 'ABOVE'}" if audit else ""
+        within = "within" if budget is None or totals[stack] <= budget else "OVER"
+        print(f"  {stack:<8}{money(totals[stack]):>10}  budget {money(budget)}: {within}{versus}")
 
 
 if __name__ == "__main__":

@@ -114,6 +114,47 @@ def test_dev_is_single_az_and_the_stack_setting_doubles_it(dev: Graph, graph_of)
     assert doubled == pytest.approx(2 * single)
 
 
+def _group(e: Estimate):
+    [c] = [
+        c for r in e.resources if r.name == "cluster-general" for c in r.components if c.price_key.startswith("ec2.")
+    ]
+    return c
+
+
+def test_spot_nodes_are_priced_at_the_assumed_discount_of_the_dearest_pool(dev: Graph) -> None:
+    """Issue 16: dev runs on Spot across three Graviton pools. The price list has no Spot prices,
+    so the usage profile states the discount; the group is priced at the dearest pool (it may run
+    any of them), counted as usage (an assumption, not a list price), and the saving is shown."""
+    assert section("dev", "cluster")["nodeGroups"][0]["capacityType"] == "SPOT"
+    group = next(r for r in dev.of_type("aws:eks/nodeGroup:NodeGroup") if r.name == "cluster-general")
+    assert group.props["capacityType"] == "SPOT" and len(group.props["instanceTypes"]) == 3
+    dearest = max(price(f"ec2.{t}") for t in group.props["instanceTypes"])
+    assert dearest == price("ec2.m7g.large") > price("ec2.t4g.large")
+
+    c = _group(est(dev, Usage(spot_discount=0.6)))
+    assert c.price_key == "ec2.m7g.large" and c.usage_based
+    assert c.monthly_cost == pytest.approx(2 * H * dearest * 0.4)
+    assert c.saving == pytest.approx(2 * H * dearest * 0.6)
+    assert "assumed 60% below on-demand" in c.name and "usage spot_discount" in c.name
+    e = est(dev, Usage(spot_discount=0.6))
+    assert [s["resource"] for s in e.to_json()["savings"]] == ["cluster-general"]
+
+    upper = _group(est(dev))  # no assumption: on-demand, an upper bound, said so
+    assert upper.monthly_cost == pytest.approx(2 * H * dearest) and not upper.saving and not upper.usage_based
+    assert "priced at on-demand (no spot_discount" in upper.name
+
+
+def test_on_demand_groups_are_unchanged_by_a_spot_discount(prod: Graph) -> None:
+    c = _group(est(prod, Usage(spot_discount=0.6)))
+    assert c.monthly_cost == pytest.approx(3 * H * price("ec2.m7g.large")) and not c.saving and not c.usage_based
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.0, 1.5])
+def test_a_spot_discount_is_a_fraction_below_one(bad: float) -> None:
+    with pytest.raises(ValueError):
+        Usage(spot_discount=bad)
+
+
 def test_every_public_ipv4_address_is_counted(prod: Graph, dev: Graph) -> None:
     def ipv4(g: Graph) -> float:
         return sum(

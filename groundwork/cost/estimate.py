@@ -35,6 +35,7 @@ class Component:
     monthly_quantity: float | None  # None: a usage quantity the profile does not give
     hourly_quantity: float | None = None
     usage_based: bool = False
+    saving: float = 0.0  # monthly saving against the on-demand design (Spot), shown in the report
 
     @property
     def monthly_cost(self) -> float | None:
@@ -99,6 +100,11 @@ class Estimate:
     def total(self) -> float:
         return self.baseline + self.usage
 
+    @property
+    def savings(self) -> list[tuple[str, str, float]]:
+        """(resource, component, monthly saving) against the on-demand design, e.g. Spot nodes."""
+        return [(r.name, c.name, c.saving) for r in self.resources for c in r.components if c.saving]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
@@ -114,6 +120,7 @@ class Estimate:
             "freeResources": self.free,
             "partial": self.partial,
             "unpricedRegions": list(self.unpriced_regions),
+            "savings": [{"resource": n, "component": c, "monthly": round(v, 2)} for n, c, v in self.savings],
         }
 
 
@@ -264,9 +271,28 @@ def _node_group(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
     types = props.get("instanceTypes") or ["t3.medium"]
     scaling = props.get("scalingConfig") or {}
     count = float(scaling.get("desiredSize") or scaling.get("minSize") or 1)
-    capacity = props.get("capacityType", "ON_DEMAND")
-    note = " (spot: priced at on-demand, an upper bound)" if capacity == "SPOT" else ""
-    yield p.c(region, f"{count:g} x {types[0]} on-demand{note}", f"ec2.{types[0]}", hourly=count)
+
+    # several types (Spot pools): priced at the dearest, since the group may run any of them
+    def hourly(instance_type: str) -> float:
+        found = p.catalog.price(region, f"ec2.{instance_type}")
+        return found.price if found is not None else 0.0
+
+    priced = max(types, key=hourly)
+    label = types[0] if len(types) == 1 else f"{priced} (dearest of {', '.join(types)})"
+    on_demand = p.c(region, f"{count:g} x {label} on-demand", f"ec2.{priced}", hourly=count)
+    if props.get("capacityType") == "SPOT":
+        discount = p.usage.spot_discount
+        if discount is None:
+            on_demand.name = f"{count:g} x {label} spot, priced at on-demand (no spot_discount in the usage profile)"
+        else:
+            on_demand.name = (
+                f"{count:g} x {label} spot, assumed {discount:.0%} below on-demand "
+                f"(${on_demand.price:g}; usage spot_discount)"
+            )
+            on_demand.saving = on_demand.price * discount * (on_demand.monthly_quantity or 0)
+            on_demand.price = round(on_demand.price * (1 - discount), 6)
+            on_demand.usage_based = True  # an assumption of the usage profile, not a list price
+    yield on_demand
     disk, iops, throughput = _root_volume(p, r)
     yield p.c(region, f"{count:g} x {disk:g} GB gp3 root volume", "ebs.gp3.storage", monthly=count * disk)
     if iops > 3000:

@@ -23,6 +23,14 @@ class Usage(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     nat_gb: float | None = Field(None, ge=0, description="GB processed per NAT gateway per month.")
+    spot_discount: float | None = Field(
+        None,
+        ge=0,
+        lt=1,
+        description="Average Spot price below on-demand assumed for SPOT node groups (0.6 = 60 % below). "
+        "Spot prices move and the price list has none: check `aws ec2 describe-spot-price-history` for "
+        "your types and region. Unset: Spot is priced at on-demand (an upper bound).",
+    )
     alb_lcu: float | None = Field(None, ge=0, description="Average load balancer capacity units per hour.")
     interface_endpoint_gb: float | None = Field(None, ge=0, description="GB per interface endpoint per month.")
     logs_ingest_gb: dict[str, float] = Field(

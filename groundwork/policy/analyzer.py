@@ -20,7 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent import futures
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -286,32 +286,44 @@ class Analyzer:
         return r.outputs or r.inputs
 
     def analyze(self, graph: Graph) -> tuple[list[Diagnostic], int]:
-        """Analyze every resource, then the stack. Returns diagnostics and the number of RPCs."""
+        """Analyze every resource, then the stack. Returns diagnostics and the number of RPCs.
+
+        Each `Analyze` is sent as soon as its request is built and answered while the next is
+        built (the engine, too, analyzes resources concurrently); the answers are read in order."""
+        ids = {r.urn: r.id for r in graph.resources if r.id}
+        pending = [(r.urn, self._stub.Analyze.future(request)) for r, request in self.analyze_requests(graph, ids)]
+        stack = self.stack_request(graph, ids)
         out: list[Diagnostic] = []
-        requests, stack = self.requests(graph)
-        for request in requests:
+        for urn, answer in pending:
             # a resource policy reports without a URN: the engine attributes it to the analyzed resource
-            out += self._diagnostics(self._stub.Analyze(request).diagnostics, default_urn=request.urn)
+            out += self._diagnostics(answer.result().diagnostics, default_urn=urn)
         out += self._diagnostics(self._stub.AnalyzeStack(stack).diagnostics)
-        return out, len(requests) + 1
+        return out, len(pending) + 1
 
     @classmethod
     def requests(cls, graph: Graph) -> tuple[list[Any], Any]:
         """The engine's requests for `graph`: one `Analyze` per resource, then one `AnalyzeStack`."""
         ids = {r.urn: r.id for r in graph.resources if r.id}
-        resources = cls.analyzed(graph)
-        requests = [
-            analyzer_pb2.AnalyzeRequest(
-                type=r.type,
-                urn=r.urn,
-                name=r.name,
-                properties=_struct(_marshal(cls.analyze_properties(r), ids)),
-                options=cls._options(r),
-                provider=cls._provider(r, graph, ids),
+        return [request for _, request in cls.analyze_requests(graph, ids)], cls.stack_request(graph, ids)
+
+    @classmethod
+    def analyze_requests(cls, graph: Graph, ids: dict[str, str]) -> Iterator[tuple[Resource, Any]]:
+        for r in cls.analyzed(graph):
+            yield (
+                r,
+                analyzer_pb2.AnalyzeRequest(
+                    type=r.type,
+                    urn=r.urn,
+                    name=r.name,
+                    properties=_struct(_marshal(cls.analyze_properties(r), ids)),
+                    options=cls._options(r),
+                    provider=cls._provider(r, graph, ids),
+                ),
             )
-            for r in resources
-        ]
-        stack = analyzer_pb2.AnalyzeStackRequest(
+
+    @classmethod
+    def stack_request(cls, graph: Graph, ids: dict[str, str]) -> Any:
+        return analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
                     type=r.type,
@@ -328,10 +340,9 @@ class Analyzer:
                         if v
                     },
                 )
-                for r in resources
+                for r in cls.analyzed(graph)
             ]
         )
-        return requests, stack
 
     @staticmethod
     def _diagnostics(items: Iterable[Any], default_urn: str = "") -> list[Diagnostic]:
