@@ -4,6 +4,7 @@ other types are not applicable, and missing properties never crash it."""
 from __future__ import annotations
 
 import pytest
+from groundwork_policies.core import EVALUATION_FAILED
 
 from tests.policies.cases import CASES, EMPTY_STACK, Case
 from tests.policies.harness import Fx, NotApplicable, World, pack, run_resource, run_stack
@@ -66,8 +67,11 @@ def test_other_types_are_not_applicable(name: str) -> None:
 
 @pytest.mark.parametrize("name", RESOURCE)
 def test_missing_properties_are_safe(name: str) -> None:
+    # the pack's core turns a crash into a message ("could not be evaluated"), so "did not raise"
+    # proves nothing: a policy must judge missing properties, never fail on them (issue 18)
     for fx in applicable(name, WORLD):
-        run_resource(name, Fx(fx.type, fx.name, {}, provider=fx.provider))  # reports, never raises
+        messages = run_resource(name, Fx(fx.type, fx.name, {}, provider=fx.provider))
+        assert not [m for m in messages if EVALUATION_FAILED in m], messages
 
 
 @pytest.mark.parametrize("name", STACK)
@@ -83,4 +87,5 @@ def test_stack_with_empty_properties_is_safe(name: str) -> None:
     hollow = WORLD.copy()
     for fx in hollow.resources.values():
         fx.props = {}
-    run_stack(name, hollow)  # reports, never raises
+    messages = run_stack(name, hollow)
+    assert not [m for m in messages if EVALUATION_FAILED in m], messages
