@@ -539,3 +539,76 @@ def test_refresh_adds_a_region_priced_from_the_api_only() -> None:
 def test_refresh_refuses_a_region_without_a_price_list_location() -> None:
     result = runner.invoke(app, ["cost", "refresh", "--region", "mars-1"])
     assert result.exit_code == 2 and "--region mars-1: no Price List location known" in result.output
+
+
+# --------------------------------------------------------------------------------------------- branches no stack takes (issue 18, gap 6)
+
+
+def _with(g: Graph, *extra: Resource) -> Graph:
+    import copy
+
+    out = copy.deepcopy(g)
+    out.resources.extend(extra)
+    return out
+
+
+def test_interface_endpoints_are_priced_per_az_and_gateway_endpoints_are_free(prod: Graph) -> None:
+    provider = next(r.provider for r in prod.of_type("aws:ec2/subnet:Subnet"))
+    urn = "urn:pulumi:prod::groundwork::aws:ec2/vpcEndpoint:VpcEndpoint::"
+    g = _with(
+        prod,
+        Resource(
+            urn + "ecr-api",
+            "aws:ec2/vpcEndpoint:VpcEndpoint",
+            "ecr-api",
+            True,
+            provider=provider,
+            inputs={
+                "vpcEndpointType": "Interface",
+                "serviceName": "com.amazonaws.eu-west-1.ecr.api",
+                "subnetIds": ["a", "b", "c"],
+            },
+        ),
+        Resource(
+            urn + "s3",
+            "aws:ec2/vpcEndpoint:VpcEndpoint",
+            "s3",
+            True,
+            provider=provider,
+            inputs={"vpcEndpointType": "Gateway", "serviceName": "com.amazonaws.eu-west-1.s3"},
+        ),
+    )
+    e = est(g, Usage(interface_endpoint_gb=100))
+    assert component(e, "ecr-api", "vpc.endpoint.interface.hour") == pytest.approx(
+        3 * H * price("vpc.endpoint.interface.hour")
+    )
+    assert component(e, "ecr-api", "vpc.endpoint.interface.gb") == pytest.approx(
+        100 * price("vpc.endpoint.interface.gb")
+    )
+    assert not [r for r in e.resources if r.name == "s3" and r.components]
+
+
+def test_root_volume_iops_and_throughput_above_the_gp3_baseline_are_priced(prod: Graph) -> None:
+    import copy
+
+    g = copy.deepcopy(prod)
+    group = next(r for r in g.of_type("aws:eks/nodeGroup:NodeGroup") if r.name == "cluster-general")
+    [lt_urn] = group.property_dependencies["launchTemplate"]
+    lt = g.by_urn[lt_urn]
+    lt.inputs["blockDeviceMappings"][0]["ebs"].update(iops=4000, throughput=250)
+    e = est(g)
+    assert component(e, "cluster-general", "ebs.gp3.iops") == pytest.approx(3 * 1000 * price("ebs.gp3.iops"))
+    assert component(e, "cluster-general", "ebs.gp3.throughput") == pytest.approx(3 * 125 * price("ebs.gp3.throughput"))
+    assert not [
+        c for r in est(prod).resources for c in r.components if c.price_key in ("ebs.gp3.iops", "ebs.gp3.throughput")
+    ]
+
+
+def test_backup_vault_usage_is_split_between_the_primary_and_the_dr_vault(prod: Graph) -> None:
+    usage = Usage(backup_gb={"primary_rds_warm": 100, "dr_rds_warm": 40})
+    e = est(prod, usage)
+    vaults = {r.region: r for r in e.resources if r.type == "aws:backup/vault:Vault"}
+    assert set(vaults) == {"eu-west-1", "eu-central-1"}
+    warm = {region: next(c for c in r.components if c.price_key == "backup.rds.warm") for region, r in vaults.items()}
+    assert warm["eu-west-1"].monthly_quantity == 100 and warm["eu-central-1"].monthly_quantity == 40
+    assert warm["eu-central-1"].monthly_cost == pytest.approx(40 * price("backup.rds.warm", "eu-central-1"))

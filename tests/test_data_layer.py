@@ -446,3 +446,77 @@ def test_major_upgrade_path(graph_of) -> None:
     assert head.one(RDS).urn == base.one(RDS).urn  # the same instance, upgraded in place
     job = next(r for r in head.resources if r.type == "kubernetes:batch/v1:Job")
     assert "postgres:18" in json.dumps(job.props)  # psql matches the server's major
+
+
+@pytest.mark.parametrize(
+    "restore",
+    [
+        {"snapshotIdentifier": "arn:aws:rds:eu-central-1:333333333333:snapshot:groundwork-prod-db-2026-11-20"},
+        {
+            "pointInTime": {
+                "sourceDbInstanceAutomatedBackupsArn": "arn:aws:rds:eu-central-1:333333333333:auto-backup:ab-xyz",
+                "restoreTime": "2026-11-20T22:15:00Z",
+            }
+        },
+    ],
+    ids=["snapshot", "point-in-time"],
+)
+def test_the_pack_passes_a_restored_prod_database(graph_of, restore: dict) -> None:
+    """Issue 18, gap 1: a DR rebuild restores the instance, which then carries no engine (a snapshot
+    restore takes it from the snapshot) and no storageEncrypted; the pack must stay clean on it,
+    or every DR rebuild is blocked at preview. Run through the pack's servicer, as the CLI does."""
+    from groundwork.policy import inprocess
+    from tests.conftest import ROOT, stack_config
+
+    db = section("prod", "database")
+    db["restore"] = restore
+    g = graph_of("prod", database=db)
+    cfg = stack_config("prod", database=db)
+    s = inprocess.servicer(ROOT / "policies", cfg.project, cfg.stack, dict(cfg.config))
+    findings = [f for f in inprocess.findings(s, g) if f.level != -1]
+    mandatory = [f for f in findings if f.level == 1]  # analyzer_pb2.MANDATORY
+    assert mandatory == []
+    rds = [f for f in findings if f.policy.startswith("aws-rds-instance")]
+    assert rds == [], rds
+
+
+def test_the_cache_secret_holds_what_its_readers_read(prod: Graph) -> None:
+    """Issue 18, gap 3: services (through External Secrets, every key) and the redis exporter
+    (`authToken`) read the cache's connection secret; its keys and where each comes from are a
+    contract."""
+    rg = prod.one(RG)
+    version = by_name(prod, VERSION)["cache-auth"]
+    doc = json.loads(version.props["secretString"])
+    assert sorted(doc) == ["authToken", "host", "port", "readerHost", "tls"]
+    assert (doc["port"], doc["tls"]) == (6379, True)
+    assert (
+        doc["host"] == rg.outputs["primaryEndpointAddress"] and doc["readerHost"] == rg.outputs["readerEndpointAddress"]
+    )
+    token = prod.one("random:index/randomPassword:RandomPassword", "cache-auth-token")
+    result = token.outputs["result"]["value"]  # a secret output, recorded with its signature
+    assert doc["authToken"] == result and rg.inputs["authToken"]["value"] == result
+    exporter = [
+        e
+        for d in prod.of_type("kubernetes:apps/v1:Deployment")
+        for c in d.props["spec"]["template"]["spec"]["containers"]
+        for e in c.get("env", [])
+        if e["name"] == "REDIS_PASSWORD"
+    ]
+    assert [e["valueFrom"]["secretKeyRef"]["key"] for e in exporter] == ["authToken"]
+
+
+def test_the_cache_auth_token_is_one_elasticache_accepts(prod: Graph) -> None:
+    """ElastiCache AUTH tokens: 16 to 128 printable characters, the only non-alphanumerics
+    allowed being ! & # $ ^ < > - (AWS ElastiCache User Guide, "Authenticating with the Valkey and
+    Redis OSS AUTH command"). The random provider's default specials include @ % * ( ) and others,
+    so the token is alphanumeric; a token with a refused character fails the group's creation."""
+    token = prod.one("random:index/randomPassword:RandomPassword", "cache-auth-token").props
+    assert 16 <= token["length"] <= 128
+    assert token["special"] is False or set(token.get("overrideSpecial", "")) <= set("!&#$^<>-")
+    rg = prod.one(RG).props
+    # maintenance happens in the window, not at the next apply; minor versions are AWS's to apply
+    assert rg["applyImmediately"] is False and rg["autoMinorVersionUpgrade"] is True
+    # the documented default: after the snapshot window (04:00-05:00), outside it
+    assert (rg["snapshotWindow"], rg["maintenanceWindow"]) == ("04:00-05:00", "sun:05:30-sun:06:30")
+    sg = prod.by_urn[deps(prod.one(RG), "securityGroupIds")[0]]
+    assert [i["protocol"] for i in sg.props["ingress"]] == ["tcp"]

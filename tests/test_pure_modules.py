@@ -5,6 +5,8 @@ from __future__ import annotations
 from ipaddress import IPv4Network, ip_network
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from groundwork import iam
 from groundwork.naming import Naming, fit
@@ -143,3 +145,34 @@ def test_private_ranges_helper_matches_rfc1918() -> None:
     from groundwork.settings.rules import PRIVATE_RANGES
 
     assert ip_network("172.20.0.0/16").subnet_of(PRIVATE_RANGES[1])
+
+
+@settings(max_examples=300, derandomize=True, deadline=None)
+@given(
+    vpc_prefix=st.integers(16, 24),
+    private=st.integers(16, 28),
+    public=st.integers(16, 28),
+    database=st.integers(16, 28),
+    azs=st.integers(1, MAX_AZS),
+)
+def test_a_layout_either_fits_inside_the_vpc_or_is_refused(
+    vpc_prefix: int, private: int, public: int, database: int, azs: int
+) -> None:
+    """Issue 18, gap 2: whatever the sizes, a layout that is returned has every block inside the
+    VPC, aligned to its size and clear of the others; anything else is a LayoutError (the
+    settings turn it into a problem before any resource exists)."""
+    vpc = IPv4Network(f"10.0.0.0/{vpc_prefix}")
+    prefixes = {"private": private, "public": public, "database": database}
+    try:
+        out = layout(vpc, azs, prefixes)
+    except LayoutError:
+        slot = (
+            [b for s in slots(vpc, prefixes, azs) for b in s.values()] if min(prefixes.values()) >= vpc_prefix else []
+        )
+        assert min(prefixes.values()) < vpc_prefix or any(not b.subnet_of(vpc) for b in slot)
+        return
+    blocks = [b for tier in out.values() for b in tier]
+    assert len(blocks) == 3 * azs
+    assert all(b.subnet_of(vpc) for b in blocks)
+    assert all(int(b.network_address) % b.num_addresses == 0 for b in blocks)
+    assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])

@@ -667,3 +667,54 @@ def test_regions_must_hold_every_service_of_the_stack(key: str, value: str, sugg
     assert f"not a region where every service the stack uses is offered (did you mean {suggestion}?)" in text
     assert "certificateArn" not in text  # no knock-on problem from a misspelled region
     assert exc.value.problems[0].allowed.startswith("one of: af-south-1")
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules no test pinned before (issue 18, gap 5): each with its key, value and control
+# ---------------------------------------------------------------------------------------------
+
+
+def test_a_zone_listed_twice_is_refused() -> None:
+    zones = ["eu-west-1a", "eu-west-1a", "eu-west-1b"]
+    p = only("prod", "groundwork:network.availabilityZones", network=with_("prod", "network", availabilityZones=zones))
+    assert (p.value, p.message, p.allowed) == (zones, "zones listed twice: eu-west-1a", "distinct zone names")
+
+
+def test_a_cluster_with_no_node_kept_is_refused() -> None:
+    p = only("dev", "groundwork:cluster.nodeGroups", cluster=node_group("dev", minSize=0, desiredSize=0))
+    assert p.value == [0] and "CoreDNS and the add-ons have nowhere to run" in p.message
+
+
+def test_prod_loses_at_most_an_hour_of_data() -> None:
+    p = only("prod", "groundwork:backups.rpoMinutes", backups=with_("prod", "backups", rpoMinutes=61))
+    assert (p.value, p.control, p.allowed) == (61, "DR-05", "60 or less")
+    load("prod", backups=with_("prod", "backups", rpoMinutes=60))  # the boundary itself is allowed
+    load("staging", backups=with_("staging", "backups", rpoMinutes=240))  # a prod rule only
+
+
+def test_a_secret_listed_twice_in_a_service_is_refused() -> None:
+    services = section("prod", "services")
+    i = next(i for i, s in enumerate(services) if s.get("secrets"))
+    services[i]["secrets"] = [*services[i]["secrets"], services[i]["secrets"][0]]
+    p = only("prod", f"groundwork:services[{i}].secrets", services=services)
+    name = services[i]["secrets"][0]["name"]
+    assert (p.value, p.message) == (name, f"secret {name!r} is listed 2 times")
+
+
+def test_a_kubernetes_version_without_pinned_add_ons_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from groundwork import catalog
+
+    version = load("prod").cluster.version
+    pins = dict(catalog.EKS_ADDON_VERSIONS)
+    pins.pop(version)
+    monkeypatch.setattr(catalog, "EKS_ADDON_VERSIONS", pins)
+    p = only("prod", "groundwork:cluster.version")
+    assert (p.value, p.control) == (version, "EKS-01")
+    assert p.message == "no EKS add-on versions are pinned for this Kubernetes version"
+
+
+def test_public_access_cidrs_without_the_public_endpoint_are_refused() -> None:
+    cluster = section("staging", "cluster")
+    cluster.update(endpointPublicAccess=False, publicAccessCidrs=["203.0.113.0/24"])
+    p = only("staging", "groundwork:cluster.publicAccessCidrs", cluster=cluster)
+    assert p.value == ["203.0.113.0/24"] and "have no effect" in p.message

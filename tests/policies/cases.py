@@ -754,6 +754,13 @@ case(
 )
 case(
     P,
+    "6-days",
+    patch("db", "backupRetentionPeriod", 6),
+    ["[DB-06] backupRetentionPeriod is 6 days (at least 7)"],
+    target="db",
+)
+case(
+    P,
     "no-windows",
     chain(patch("db", "backupWindow", DELETE), patch("db", "maintenanceWindow", DELETE)),
     ["[DB-06] backupWindow is not set", "[DB-06] maintenanceWindow is not set"],
@@ -772,6 +779,13 @@ case(
     "14-days",
     patch("db", "backupRetentionPeriod", 14),
     ["[DB-06] backupRetentionPeriod is 14 days (at least 30)"],
+    target="db",
+)
+case(
+    "aws-rds-instance-require-30-day-backups",
+    "29-days",
+    patch("db", "backupRetentionPeriod", 29),
+    ["[DB-06] backupRetentionPeriod is 29 days (at least 30)"],
     target="db",
 )
 
@@ -840,6 +854,20 @@ case(
 )
 case(
     P,
+    "monitoring-unset",
+    patch("db", "monitoringInterval", DELETE),
+    ["[DB-09] enhanced monitoring is off (monitoringInterval 0)"],
+    target="db",
+)
+case(
+    P,
+    "monitoring-without-role",
+    patch("db", "monitoringRoleArn", DELETE),
+    ["[DB-09] enhanced monitoring has no monitoringRoleArn"],
+    target="db",
+)
+case(
+    P,
     "insights-default-key",
     patch("db", "performanceInsightsKmsKeyId", DELETE),
     ["[DB-09] Performance Insights has no customer-managed KMS key"],
@@ -848,6 +876,13 @@ case(
 
 P = "aws-rds-instance-require-gp3-autoscaling"
 case(P, "gp2", patch("db", "storageType", "gp2"), ["[DB-10] storageType is 'gp2', not gp3"], target="db")
+case(
+    P,
+    "ceiling-at-allocated",
+    patch("db", "maxAllocatedStorage", 50),
+    ["[DB-10] maxAllocatedStorage 50 is not above allocatedStorage 50 (no autoscaling)"],
+    target="db",
+)
 case(
     P,
     "no-ceiling",
@@ -864,6 +899,12 @@ case(
     ["[DB-11] database db has no RDS Proxy target and no PgBouncer release"],
 )
 case(P, "plain-proxy", patch("db-proxy", "requireTls", False), ["[DB-11] RDS Proxy db-proxy does not require TLS"])
+case(
+    P,
+    "unnamed-secret",
+    patch("db-proxy", "auths[0].secretArn", DELETE),
+    ["[DB-11] RDS Proxy db-proxy authenticates with a secret it does not name"],
+)
 
 # --------------------------------------------------------------------------------------------- cache
 case(
