@@ -176,3 +176,12 @@ def test_a_layout_either_fits_inside_the_vpc_or_is_refused(
     assert all(b.subnet_of(vpc) for b in blocks)
     assert all(int(b.network_address) % b.num_addresses == 0 for b in blocks)
     assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
+
+
+def test_a_layout_that_fills_the_vpc_exactly_is_accepted() -> None:
+    """The last block may end on the VPC's last address (issue 18: `last > end` is the rule; with
+    `>=` this layout would be refused although it fits)."""
+    vpc = IPv4Network("10.0.0.0/16")
+    out = layout(vpc, 2, {"private": 18, "public": 21, "database": 20})
+    last = max(int(b.broadcast_address) for tier in out.values() for b in tier)
+    assert last == int(vpc.broadcast_address)
