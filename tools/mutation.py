@@ -90,8 +90,10 @@ def candidates(tree: ast.Module) -> Iterator[tuple[ast.AST, str, str, int]]:
             for i, kw in enumerate(node.keywords):
                 if kw.arg is not None:
                     yield node, "keyword", f"drop {kw.arg}=", i
-        elif isinstance(node, ast.Return) and node.value is not None and not (
-            isinstance(node.value, ast.Constant) and node.value.value is None
+        elif (
+            isinstance(node, ast.Return)
+            and node.value is not None
+            and not (isinstance(node.value, ast.Constant) and node.value.value is None)
         ):
             yield node, "return", "return ... -> return None", 0
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.For | ast.If | ast.With):
@@ -201,7 +203,9 @@ def main() -> int:
     found = mutants(original)
     if args.limit:
         found = found[: args.limit]
-    print(f"{module}: {len(found)} mutants; tests {' '.join(tests)}{f' -k {select}' if select else ''} ({seconds:.1f} s)")
+    print(
+        f"{module}: {len(found)} mutants; tests {' '.join(tests)}{f' -k {select}' if select else ''} ({seconds:.1f} s)"
+    )
     for m, source in found:
         reason = equivalent(config, module, m)
         if reason:
@@ -226,7 +230,9 @@ def main() -> int:
     for m in survivors:
         print(f"  survived: line {m.line} {m.operator}: {m.description}")
     if args.json:
-        args.json.write_text(json.dumps({"module": module, "score": score, "mutants": [asdict(m) for m in results]}, indent=1))
+        args.json.write_text(
+            json.dumps({"module": module, "score": score, "mutants": [asdict(m) for m in results]}, indent=1)
+        )
     return 0
 
 

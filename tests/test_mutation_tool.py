@@ -1,0 +1,66 @@
+"""The mutation runner (tools/mutation.py): what it mutates, and that every mutant is valid Python."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+
+import mutation  # noqa: E402
+
+SOURCE = '''
+def f(x, items):
+    """Docstring, never mutated."""
+    if x >= 3 and not items:
+        print("edge", end="")
+        return True
+    return len(items) == 0 and f"{x > 1}"
+'''
+
+
+def test_each_operator_yields_one_valid_mutant_per_decision() -> None:
+    found = mutation.mutants(SOURCE)
+    described = sorted((m.operator, m.description) for m, _ in found)
+    assert described == sorted(
+        [
+            ("compare", "GtE -> Gt"),
+            ("compare", "Eq -> NotEq"),
+            ("boolop", "And -> Or"),
+            ("boolop", "And -> Or"),
+            ("not", "not x -> x"),
+            ("number", "3 -> 4"),
+            ("number", "0 -> 1"),
+            ("keyword", "drop end="),
+            ("bool", "True -> False"),
+            ("return", "return ... -> return None"),
+            ("return", "return ... -> return None"),
+            ("statement", "drop the statement at line 5"),
+        ]
+    )  # nothing inside the f-string, nothing in the docstring
+    for _, source in found:
+        ast.parse(source)
+        assert source != ast.unparse(ast.parse(SOURCE))
+
+
+def test_equivalent_mutants_are_matched_by_module_line_and_mutation() -> None:
+    config = {"equivalent": [{"module": "m.py", "line": 4, "mutation": "number: 3 -> 4", "reason": "why"}]}
+    m = mutation.Mutant(0, 4, "number", "3 -> 4")
+    assert mutation.equivalent(config, "m.py", m) == "why"
+    assert mutation.equivalent(config, "other.py", m) is None
+    assert mutation.equivalent(config, "m.py", mutation.Mutant(0, 5, "number", "3 -> 4")) is None
+
+
+def test_every_configured_module_exists_and_every_equivalent_names_a_real_mutant() -> None:
+    config = mutation.load_config()
+    for module, settings in config["modules"].items():
+        assert (ROOT / module).is_file(), module
+        assert all((ROOT / t).is_file() for t in settings["tests"]), module
+    for e in config["equivalent"]:
+        assert len(e["reason"]) > 40, e
+        lines = {
+            (m.line, f"{m.operator}: {m.description}") for m, _ in mutation.mutants((ROOT / e["module"]).read_text())
+        }
+        assert (e["line"], e["mutation"]) in lines, e
