@@ -511,7 +511,9 @@ def test_the_cache_auth_token_is_one_elasticache_accepts(prod: Graph) -> None:
     Redis OSS AUTH command"). The random provider's default specials include @ % * ( ) and others,
     so the token is alphanumeric; a token with a refused character fails the group's creation."""
     token = prod.one("random:index/randomPassword:RandomPassword", "cache-auth-token").props
-    assert 16 <= token["length"] <= 128
+    # 64, within ElastiCache's 16-128; a new length would replace the token (every attribute of a
+    # random password forces a new value) and rotate AUTH on every live stack
+    assert token["length"] == 64
     if token.get("special", True):  # the provider's default is special characters on
         assert token.get("overrideSpecial") and set(token["overrideSpecial"]) <= set("!&#$^<>-"), token
     rg = prod.one(RG).props
@@ -521,3 +523,62 @@ def test_the_cache_auth_token_is_one_elasticache_accepts(prod: Graph) -> None:
     assert (rg["snapshotWindow"], rg["maintenanceWindow"]) == ("04:00-05:00", "sun:05:30-sun:06:30")
     sg = prod.by_urn[deps(prod.one(RG), "securityGroupIds")[0]]
     assert [i["protocol"] for i in sg.props["ingress"]] == ["tcp"]
+
+
+def test_cache_resources_keep_their_names_keys_and_protection(prod: Graph, dev: Graph) -> None:
+    """Issue 18 (mutation survivors of components/cache.py): what the cache's resources are
+    created with. A security group's or subnet group's description and a log group's name are
+    replaced when they change (hashicorp/terraform-provider-aws: ForceNew), so they are decisions
+    of day 1 that day 2 must keep; the keys and prod's protection are controls."""
+    sg = prod.by_urn[deps(prod.one(RG), "securityGroupIds")[0]]
+    assert (
+        sg.props["description"] == "valkey: only from the cluster"
+        and sg.props["tags"]["Name"] == "groundwork-prod-cache"
+    )
+    assert [i["description"] for i in sg.props["ingress"]] == ["valkey from the cluster"]
+    assert deps(sg, "vpcId") == [prod.one("aws:ec2/vpc:Vpc").urn]
+    subnets = prod.one("aws:elasticache/subnetGroup:SubnetGroup").props
+    assert (subnets["name"], subnets["description"]) == (
+        "groundwork-prod-cache",
+        "groundwork-prod: isolated database subnets",
+    )
+    rg = prod.one(RG)
+    assert (rg.props["replicationGroupId"], rg.props["port"], rg.props["nodeType"]) == (
+        "groundwork-prod-cache",
+        6379,
+        "cache.t4g.small",  # Pulumi.prod.yaml
+    )
+    assert rg.options.get("retainOnDelete") is True and dev.one(RG).options.get("retainOnDelete") in (None, False)
+    assert rg.props["tags"] == {"Name": "groundwork-prod-cache"}
+    assert rg.props["logDeliveryConfigurations"] == [
+        {
+            "destination": "/groundwork/prod/cache/slow-log",
+            "destinationType": "cloudwatch-logs",
+            "logFormat": "json",
+            "logType": "slow-log",
+        }
+    ]
+    slow = by_name(prod, "aws:cloudwatch/logGroup:LogGroup")["cache-slow-log"]
+    assert slow.props["name"] == "/groundwork/prod/cache/slow-log" and slow.props["retentionInDays"] == 365
+    assert deps(slow, "kmsKeyId") == [key(prod, "keys-logs")]
+    assert slow.options.get("protect") is True and slow.options.get("retainOnDelete") is True
+    secret = by_name(prod, SECRET)["cache-auth"]
+    assert deps(secret, "kmsKeyId") == [key(prod, "keys-secrets")]
+    # the name External Secrets reads (components/external_secrets.py gets it from the component)
+    assert secret.props["name"] == "groundwork/prod/platform/cache"
+    assert secret.props["description"] == "valkey endpoint and AUTH token (read through External Secrets)"
+    assert secret.props["recoveryWindowInDays"] == 30 and secret.props["tags"] == {"SecretType": "cache"}
+    assert [r["region"] for r in secret.props["replicas"]] == ["eu-central-1"]
+    assert secret.options.get("protect") is True and secret.options.get("retainOnDelete") is True
+
+
+def test_cache_outputs_and_token_rotation(prod: Graph) -> None:
+    """The component's registered outputs (what the stack outputs and other stacks read), and how
+    a new AUTH token is applied: ROTATE keeps the old token valid next to the new one until the
+    next change, so connected clients are not cut off (AWS ElastiCache API,
+    ModifyReplicationGroup AuthTokenUpdateStrategy)."""
+    component = prod.one("groundwork:cache:Cache")
+    rg = prod.one(RG)
+    assert component.outputs["primaryEndpoint"] == rg.outputs["primaryEndpointAddress"]
+    assert component.outputs["secretArn"] == by_name(prod, SECRET)["cache-auth"].outputs["arn"]
+    assert rg.props["authTokenUpdateStrategy"] == "ROTATE"
