@@ -569,6 +569,7 @@ def test_cache_resources_keep_their_names_keys_and_protection(prod: Graph, dev: 
     assert secret.props["description"] == "valkey endpoint and AUTH token (read through External Secrets)"
     assert secret.props["recoveryWindowInDays"] == 30 and secret.props["tags"] == {"SecretType": "cache"}
     assert [r["region"] for r in secret.props["replicas"]] == ["eu-central-1"]
+    assert deps(secret, "replicas") == [key(prod, "keys-dr-secrets")]  # the DR copy under the DR region's key
     assert secret.options.get("protect") is True and secret.options.get("retainOnDelete") is True
 
 
