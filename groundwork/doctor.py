@@ -27,6 +27,9 @@ QUOTAS = {  # (service, quota code): what needs it
     # new accounts often start far below what the node groups need (Service Quotas: "Running
     # On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances", counted in vCPUs)
     ("ec2", "L-1216C47A"): "On-Demand Standard instance vCPUs (nodes at desired size, operator host)",
+    # Spot node groups draw on a separate quota ("All Standard (A, C, D, H, I, M, R, T, Z) Spot
+    # Instance Requests", in vCPUs), as small as the on-demand one on a new account
+    ("ec2", "L-34B43A08"): "Spot Standard instance vCPUs (Spot node groups at desired size)",
 }
 
 
@@ -246,6 +249,17 @@ def _on_demand_vcpus(s: StackSettings) -> int:
     return nodes + (2 if s.cluster.operator_access == "ssm" else 0)
 
 
+def _spot_vcpus(s: StackSettings) -> int:
+    """vCPUs the Spot node groups ask for at desired size (the largest of their types: any may launch)."""
+    from groundwork import catalog
+
+    return sum(
+        g.desired_size * max(catalog.INSTANCE_TYPES[t].vcpu for t in g.instance_types)
+        for g in s.cluster.node_groups
+        if g.capacity_type == "SPOT"
+    )
+
+
 def _nat_gateways(s: StackSettings) -> int:
     return 1 if s.network.nat_mode == "single" else s.network.az_count
 
@@ -261,21 +275,29 @@ def check_quotas(clients: ClientFactory, s: StackSettings) -> list[Finding]:
         for i in res.get("Instances", [])
         if i.get("State", {}).get("Name") in ("pending", "running")
     ]
-    vcpus = sum(
-        (i.get("CpuOptions") or {}).get("CoreCount", 1) * (i.get("CpuOptions") or {}).get("ThreadsPerCore", 1)
-        if i.get("CpuOptions")
-        else (catalog.INSTANCE_TYPES[i["InstanceType"]].vcpu if i.get("InstanceType") in catalog.INSTANCE_TYPES else 2)
-        for i in running
-    )
+
+    def vcpus(instances: list[dict[str, Any]]) -> int:
+        return sum(
+            (i.get("CpuOptions") or {}).get("CoreCount", 1) * (i.get("CpuOptions") or {}).get("ThreadsPerCore", 1)
+            if i.get("CpuOptions")
+            else (
+                catalog.INSTANCE_TYPES[i["InstanceType"]].vcpu if i.get("InstanceType") in catalog.INSTANCE_TYPES else 2
+            )
+            for i in instances
+        )
+
+    spot = [i for i in running if i.get("InstanceLifecycle") == "spot"]
     in_use = {
         ("ec2", "L-0263D0A3"): len(call("list addresses", ec2.describe_addresses).get("Addresses", [])),
         ("vpc", "L-F678F1CE"): len(call("list VPCs", ec2.describe_vpcs).get("Vpcs", [])),
-        ("ec2", "L-1216C47A"): vcpus,
+        ("ec2", "L-1216C47A"): vcpus([i for i in running if i not in spot]),
+        ("ec2", "L-34B43A08"): vcpus(spot),
     }
     needed = {
         ("ec2", "L-0263D0A3"): _nat_gateways(s),
         ("vpc", "L-F678F1CE"): 1,
         ("ec2", "L-1216C47A"): _on_demand_vcpus(s),
+        ("ec2", "L-34B43A08"): _spot_vcpus(s),
     }
     sq = clients("service-quotas", s.region)
     for (service, code), label in QUOTAS.items():

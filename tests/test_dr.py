@@ -436,7 +436,7 @@ def connection_and_slack_stubs(
     chat.add_response("describe_slack_workspaces", {"SlackWorkspaces": workspaces}, {})
 
 
-def quota_stubs(world: World, eips: float = 5.0, vcpus: float = 64.0) -> None:
+def quota_stubs(world: World, eips: float = 5.0, vcpus: float = 64.0, spot_vcpus: float = 64.0) -> None:
     sq = world.stub("service-quotas", PRIMARY, {"get_service_quota"})
     sq.add_response(
         "get_service_quota",
@@ -452,6 +452,11 @@ def quota_stubs(world: World, eips: float = 5.0, vcpus: float = 64.0) -> None:
         "get_service_quota",
         {"Quota": {"QuotaCode": "L-1216C47A", "Value": vcpus}},
         {"ServiceCode": "ec2", "QuotaCode": "L-1216C47A"},
+    )
+    sq.add_response(
+        "get_service_quota",
+        {"Quota": {"QuotaCode": "L-34B43A08", "Value": spot_vcpus}},
+        {"ServiceCode": "ec2", "QuotaCode": "L-34B43A08"},
     )
 
 
@@ -481,6 +486,19 @@ def test_doctor_finds_what_blocks_a_first_up(aws: World) -> None:
     creator = findings["cluster creator"]
     assert creator.level == "problem" and "role/groundwork-deploy-prod" in creator.fix
     assert all(f.fix for f in findings.values() if f.level != "ok")
+
+
+def test_doctor_counts_spot_node_groups_against_the_spot_quota(aws: World) -> None:
+    """dev's nodes are Spot (issue 16): they need the Spot vCPU quota, not the on-demand one."""
+    quota_stubs(aws, vcpus=2.0, spot_vcpus=2.0)
+    connection_and_slack_stubs(aws)
+    cluster = section("prod", "cluster")
+    cluster["nodeGroups"][0].update(capacityType="SPOT", instanceTypes=["t4g.large", "m7g.large"], desiredSize=3)
+    findings = {f.check: f for f in doctor(aws, settings(cluster=cluster))}
+    spot = findings["quota: Spot Standard instance vCPUs (Spot node groups at desired size)"]
+    assert spot.level == "problem" and "the stack needs 6" in spot.detail and "L-34B43A08" in spot.fix
+    on_demand = findings["quota: On-Demand Standard instance vCPUs (nodes at desired size, operator host)"]
+    assert on_demand.level == "ok" and "the stack needs 2" in on_demand.detail  # the operator host only
 
 
 def test_doctor_tells_which_service_linked_roles_exist(aws: World) -> None:
