@@ -32,29 +32,31 @@ class Availability:
 
 _ENDPOINTS = "https://docs.aws.amazon.com/general/latest/gr/{}.html"
 
-# pulumi-aws module (the `aws:<module>/...` of a type token) -> where its API exists
+# pulumi-aws modules (the `aws:<module>/...` of a type token) offered in every commercial region,
+# and the botocore API each stands for (`vpc` resources are EC2 API calls; CloudWatch log groups
+# are the `logs` API, alarms the `cloudwatch` one)
+EVERYWHERE: dict[str, tuple[str, ...]] = {
+    "backup": ("backup",),
+    "cloudtrail": ("cloudtrail",),
+    "cloudwatch": ("cloudwatch", "logs"),
+    "codebuild": ("codebuild",),
+    "ec2": ("ec2",),
+    "vpc": ("ec2",),
+    "ecr": ("ecr",),
+    "eks": ("eks",),
+    "elasticache": ("elasticache",),
+    "kms": ("kms",),
+    "rds": ("rds",),
+    "s3": ("s3",),
+    "secretsmanager": ("secretsmanager",),
+    "sns": ("sns",),
+    "ssm": ("ssm",),
+    "wafv2": ("wafv2",),
+}
+
+# pulumi-aws module -> where its API exists
 SERVICES: dict[str, Availability] = {
-    **{
-        module: Availability(ALL, "every commercial region (AWS Regional Services List)")
-        for module in (
-            "backup",
-            "cloudtrail",
-            "cloudwatch",
-            "codebuild",
-            "ec2",
-            "vpc",
-            "ecr",
-            "eks",
-            "elasticache",
-            "kms",
-            "rds",
-            "s3",
-            "secretsmanager",
-            "sns",
-            "ssm",
-            "wafv2",
-        )
-    },
+    **{module: Availability(ALL, "every commercial region (AWS Regional Services List)") for module in EVERYWHERE},
     "iam": Availability(ALL, "global service (IAM endpoints: iam.amazonaws.com)"),
     # AWS Chatbot (Amazon Q Developer in chat applications): its API is in four regions only
     "chatbot": Availability(
@@ -112,25 +114,8 @@ def missing(used: dict[str, set[str]]) -> Iterator[str]:
 
 
 # botocore's endpoint data (the installed SDK's endpoints.json) names the commercial regions in
-# which each service has an endpoint; these are the API names of the modules marked ALL above.
-BOTOCORE_SERVICES = (
-    "backup",
-    "cloudtrail",
-    "cloudwatch",
-    "codebuild",
-    "ec2",
-    "ecr",
-    "eks",
-    "elasticache",
-    "kms",
-    "logs",
-    "rds",
-    "s3",
-    "secretsmanager",
-    "sns",
-    "ssm",
-    "wafv2",
-)
+# which each service has an endpoint: the APIs of the modules offered everywhere.
+BOTOCORE_SERVICES = tuple(sorted({api for apis in EVERYWHERE.values() for api in apis}))
 
 
 @functools.cache

@@ -376,19 +376,29 @@ def product(usd: str) -> str:
     return json.dumps({"terms": {"OnDemand": {"T": {"priceDimensions": {"D": {"pricePerUnit": {"USD": usd}}}}}}})
 
 
-def test_refresh_rebuilds_prices_from_the_price_list_api() -> None:
-    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    small = prices.Catalog.model_validate(
+def pricing_client():  # type: ignore[no-untyped-def]
+    return boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
+
+
+def small_catalog(region: str) -> prices.Catalog:
+    """The catalog cut down to three keys of one region, for the refresh tests."""
+    full = prices.load()
+    return prices.Catalog.model_validate(
         {
-            **prices.load().model_dump(mode="json", exclude={"regions"}),
+            **full.model_dump(mode="json", exclude={"regions"}),
             "regions": {
-                "eu-west-1": {
-                    k: prices.load().regions["eu-west-1"][k].model_dump(mode="json")
+                region: {
+                    k: full.regions[region][k].model_dump(mode="json")
                     for k in ("ec2.m7g.large", "rds.postgres.db.t4g.medium.multi_az", "waf.webacl")
                 }
             },
         }
     )
+
+
+def test_refresh_rebuilds_prices_from_the_price_list_api() -> None:
+    client = pricing_client()
+    small = small_catalog("eu-west-1")
     with Stubber(client) as stub:
         stub.add_response(
             "get_products",
@@ -511,18 +521,8 @@ def test_cost_and_plan_say_partial_on_the_command_line(root: Path, tmp_path: Pat
 def test_refresh_adds_a_region_priced_from_the_api_only() -> None:
     """Issue 15: a region the catalog lacks is added by `groundwork cost refresh --region R` (with
     AWS credentials), priced for the template region's keys; what the API cannot price stays out."""
-    client = boto3.client("pricing", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="x")
-    small = prices.Catalog.model_validate(
-        {
-            **prices.load().model_dump(mode="json", exclude={"regions"}),
-            "regions": {
-                "us-east-1": {
-                    k: prices.load().regions["us-east-1"][k].model_dump(mode="json")
-                    for k in ("ec2.m7g.large", "rds.postgres.db.t4g.medium.multi_az", "waf.webacl")
-                }
-            },
-        }
-    )
+    client = pricing_client()
+    small = small_catalog("us-east-1")
     with Stubber(client) as stub:
         stub.add_response("get_products", {"PriceList": [product("0.0816000000")]})  # ec2 in Oregon
         stub.add_response("get_products", {"PriceList": []})  # RDS: nothing matched

@@ -311,27 +311,27 @@ class Analyzer:
         for r in cls.analyzed(graph):
             yield (
                 r,
-                analyzer_pb2.AnalyzeRequest(
-                    type=r.type,
-                    urn=r.urn,
-                    name=r.name,
-                    properties=_struct(_marshal(cls.analyze_properties(r), ids)),
-                    options=cls._options(r),
-                    provider=cls._provider(r, graph, ids),
-                ),
+                analyzer_pb2.AnalyzeRequest(**cls._resource_fields(r, cls.analyze_properties(r), graph, ids)),
             )
+
+    @classmethod
+    def _resource_fields(cls, r: Resource, props: dict[str, Any], graph: Graph, ids: dict[str, str]) -> dict[str, Any]:
+        """What `Analyze` and `AnalyzeStack` send alike for a resource (its properties differ)."""
+        return {
+            "type": r.type,
+            "urn": r.urn,
+            "name": r.name,
+            "properties": _struct(_marshal(props, ids)),
+            "options": cls._options(r),
+            "provider": cls._provider(r, graph, ids),
+        }
 
     @classmethod
     def stack_request(cls, graph: Graph, ids: dict[str, str]) -> Any:
         return analyzer_pb2.AnalyzeStackRequest(
             resources=[
                 analyzer_pb2.AnalyzerResource(
-                    type=r.type,
-                    urn=r.urn,
-                    name=r.name,
-                    properties=_struct(_marshal(cls.stack_properties(r), ids)),
-                    options=cls._options(r),
-                    provider=cls._provider(r, graph, ids),
+                    **cls._resource_fields(r, cls.stack_properties(r), graph, ids),
                     parent=r.parent,
                     dependencies=list(r.dependencies),
                     propertyDependencies={
