@@ -166,7 +166,12 @@ class NodeGroupSettings(Settings_):
         max_length=8,
         description="EC2 instance types, all of one CPU architecture (x86_64 or arm64/Graviton).",
     )
-    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field("ON_DEMAND", description="On-demand or Spot capacity.")
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field(
+        "ON_DEMAND",
+        description="On-demand or Spot capacity. Spot: list several types of one size (any may launch); "
+        "`groundwork doctor` checks the Spot vCPU quota and the estimate prices it with the usage "
+        "profile's `spot_discount` (docs/cost.md).",
+    )
     min_size: int = Field(2, ge=0, le=100, description="Minimum nodes. At least 2 in staging and prod (EKS-06).")
     desired_size: int = Field(2, ge=0, le=100, description="Desired nodes at creation (later owned by the autoscaler).")
     max_size: int = Field(4, ge=1, le=100, description="Maximum nodes; at least 2 x desiredSize (EKS-06).")
