@@ -467,8 +467,13 @@ def helm_pinned(r: Resource, ctx: PackContext) -> Iterator[str]:
 
 
 def _secret_literals(value: Any, path: str = "") -> Iterator[str]:
+    """Paths of literal secrets. A value unknown at preview (a resource's ID in a chart value, e.g.
+    a zone ID in an argument list on the first `up`) is not a literal the program wrote: it is
+    skipped, so the rest of the values is still judged rather than the policy not running."""
+    if unknown(value):
+        return
     if isinstance(value, dict):
-        for k, v in value.items():
+        for k, v in dict.items(value):
             key = str(k)
             here = f"{path}.{key}" if path else key
             if (
@@ -482,7 +487,7 @@ def _secret_literals(value: Any, path: str = "") -> Iterator[str]:
             else:
                 yield from _secret_literals(v, here)
     elif isinstance(value, list):
-        for i, v in enumerate(value):
+        for i, v in enumerate(list.__iter__(value)):
             yield from _secret_literals(v, f"{path}[{i}]")
 
 

@@ -187,3 +187,25 @@ def test_unknowns_never_cause_a_stack_violation(name: str, data: st.DataObject) 
     except UnknownValueError:
         return
     assert messages == [], f"{name} reported {messages}"
+
+
+def test_helm_values_with_unknowns_are_still_judged() -> None:
+    """A chart value unknown at preview (an ID in an argument list, a VPC ID) used to make the SEC-01
+    policy not run at all ("can't be known during preview"); it must judge the rest: clean values
+    pass, and a literal secret beside an unknown is still reported."""
+    values = {
+        "extraArgs": ["--aws-zone-type=public", UNKNOWN_STRING_VALUE],
+        "vpcId": UNKNOWN_STRING_VALUE,
+        "nested": {"list": [UNKNOWN_OBJECT_VALUE, {"ok": "x"}]},
+    }
+    release = Fx("kubernetes:helm.sh/v3:Release", "r", {"chart": "x", "values": values}, provider=None)
+    assert run_resource("kubernetes-helm-release-no-secret-values", release) == []
+    leaky = Fx(
+        "kubernetes:helm.sh/v3:Release",
+        "r",
+        {"chart": "x", "values": {**values, "auth": {"password": "hunter22"}}},
+        provider=None,
+    )
+    assert run_resource("kubernetes-helm-release-no-secret-values", leaky) == [
+        "[SEC-01] values.auth.password holds a literal secret"
+    ]
