@@ -14,6 +14,7 @@ from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs, ServiceDatabase
 from components.database_bootstrap import DatabaseBootstrap, DatabaseBootstrapArgs
+from components.edge import Edge, EdgeArgs, ExternalDns, ExternalDnsArgs
 from components.external_secrets import ExternalSecrets, ExternalSecretsArgs, StoreSpec, SyncedSecret
 from components.gitops import GitOps, GitOpsArgs, ServiceSource
 from components.guardrails import Guardrails, GuardrailsArgs
@@ -52,7 +53,13 @@ account = Account(
 autoscaling_role = account.service_linked_role_arns["autoscaling.amazonaws.com"]
 keys = Keys(
     "keys",
-    KeysArgs(naming=naming, region=settings.region, protect=settings.protect, autoscaling_role_arn=autoscaling_role),
+    KeysArgs(
+        naming=naming,
+        region=settings.region,
+        purposes=("logs", "data", "secrets", *(("frontend",) if settings.edge.frontend else ())),
+        protect=settings.protect,
+        autoscaling_role_arn=autoscaling_role,
+    ),
     opts=primary,
 )
 # keys in the DR region only where something is copied there (a DR rebuild copies nowhere)
@@ -76,6 +83,46 @@ dr_data_key = dr_keys.arns["data"] if dr_keys else None
 secret_replicas = (
     [(settings.dr_region, dr_keys.arns["secrets"])] if dr_keys and settings.secrets.replicate_to_dr else []
 )
+
+# ---- Edge: the public zone, certificates, frontend CDN (us-east-1 for CloudFront, DNSSEC, query logs)
+edge: Edge | None = None
+if settings.edge.domain:
+    needs_us_east_1_logs = settings.edge.query_logging or settings.edge.frontend is not None
+    us_east_1_logs = (
+        keys.arns["logs"]
+        if settings.region == "us-east-1"
+        else Keys(
+            "keys-us-east-1",
+            KeysArgs(
+                naming=naming.child("use1"),
+                region="us-east-1",
+                purposes=("logs",),
+                protect=settings.protect,
+                description_suffix=" (us-east-1: CDN and DNS logs)",
+            ),
+            opts=pulumi.ResourceOptions(providers=[providers.us_east_1]),
+        ).arns["logs"]
+        if needs_us_east_1_logs
+        else None
+    )
+    edge = Edge(
+        "edge",
+        EdgeArgs(
+            settings=settings.edge,
+            naming=naming,
+            region=settings.region,
+            api_host=settings.ingress.host if settings.ingress.enabled else None,
+            request_api_certificate=settings.ingress.certificate_arn is None,
+            us_east_1=providers.us_east_1,
+            us_east_1_logs_key_arn=us_east_1_logs,
+            frontend_key_arn=keys.arns.get("frontend"),
+            force_destroy=not settings.protect,
+            protect=settings.protect,
+        ),
+        opts=primary,
+    )
+# the ALB's certificate: the one the stack requests, or the hand-supplied override (EDGE-02)
+api_certificate = settings.ingress.certificate_arn or (edge.api_certificate_arn if edge else None)
 
 network = Network(
     "network",
@@ -383,6 +430,7 @@ if settings.in_cluster:
             "ingress",
             IngressArgs(
                 settings=settings.ingress,
+                certificate_arn=api_certificate,
                 naming=naming,
                 region=settings.region,
                 vpc_id=network.vpc_id,
@@ -404,6 +452,23 @@ if settings.in_cluster:
             ),
             opts=in_cluster,
         )
+        if edge is not None and settings.ingress.host:
+            ExternalDns(
+                "external-dns",
+                ExternalDnsArgs(
+                    naming=naming,
+                    region=settings.region,
+                    domain=str(settings.edge.domain),
+                    zone_id=edge.zone_id,
+                    zone_arn=edge.zone_arn,
+                    hosts=[settings.ingress.host],
+                    owner=settings.edge.record_owner or naming.prefix,
+                    cluster_name=cluster.name,
+                    cluster_arn=cluster.arn,
+                    account_id=cluster.account_id,
+                ),
+                opts=in_cluster,
+            )
 
     gitops = GitOps(
         "gitops",
@@ -465,7 +530,7 @@ if settings.in_cluster:
             cache_secret=cache.secret_name,
             quay=registry.quay,
             probe_url=f"https://{settings.ingress.host}/"
-            if settings.ingress.enabled and settings.ingress.host and settings.ingress.certificate_arn
+            if settings.ingress.enabled and settings.ingress.host and api_certificate is not None
             else None,
             refresh_interval=settings.platform.secret_refresh_interval,
         ),
@@ -486,7 +551,7 @@ if settings.observability.aws_alarms.enabled:
             cache_nodes=settings.cache.nodes,
             nat_gateway_ids=network.nat_gateway_ids,
             backup_plan_vault=backups.plan_vault_name,
-            certificate_arn=settings.ingress.certificate_arn if settings.ingress.enabled else None,
+            certificate_arn=api_certificate if settings.ingress.enabled else None,
             load_balancer=settings.ingress.enabled and any(s.ingress for s in settings.services),
             alerting_secret_arn=secrets.platform_secret_arns["alerting"],
             chatbot_provider=providers.chatbot,
@@ -525,4 +590,9 @@ pulumi.export("repositoryUrls", registry.repository_urls)
 pulumi.export("teamNamespaces", settings.teams)
 pulumi.export("ingressClass", ingress.class_name if ingress else None)
 pulumi.export("webAclArn", ingress.web_acl_arn if ingress else None)
+pulumi.export("zoneId", edge.zone_id if edge else None)
+pulumi.export("nameServers", edge.name_servers if edge else None)
+pulumi.export("frontendUrl", edge.frontend_url if edge else None)
+pulumi.export("distributionId", edge.distribution_id if edge else None)
+pulumi.export("frontendBucket", edge.frontend_bucket if edge else None)
 pulumi.export("otlpEndpoint", telemetry.otlp_endpoint if telemetry else None)

@@ -45,7 +45,7 @@ class AlarmsArgs:
     cache_nodes: int = 0
     nat_gateway_ids: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
     backup_plan_vault: pulumi.Input[str] | None = None  # vault name, as read from the plan
-    certificate_arn: str | None = None
+    certificate_arn: pulumi.Input[str] | None = None
     load_balancer: bool = False
     alerting_secret_arn: pulumi.Input[str] | None = None
     # where the Chatbot configuration is created (its API is not in every region: groundwork.regions)

@@ -29,11 +29,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_aws as aws
 
 from components.identity import WorkloadRole, WorkloadRoleArgs
 from components.kube import apply, release
-from components.options import kept
+from components.waf import web_acl
 from groundwork import manifests as m
 from groundwork.naming import Naming
 from groundwork.settings.model import IngressSettings
@@ -53,6 +52,8 @@ class Exposed:
 @dataclass(frozen=True)
 class IngressArgs:
     settings: IngressSettings
+    # the HTTPS listener's certificate: components/edge.py's validated one, or the override
+    certificate_arn: pulumi.Input[str] | None
     naming: Naming
     region: str
     vpc_id: pulumi.Input[str]
@@ -127,7 +128,7 @@ class Ingress(pulumi.ComponentResource):
                 self.class_name,
                 group=naming.physical("edge"),
                 scheme=s.scheme,
-                certificate_arn=s.certificate_arn,
+                certificate_arn=args.certificate_arn,
                 ssl_policy=s.ssl_policy,
                 inbound_cidrs=[str(c) for c in s.allowed_cidrs],
                 waf_acl_arn=self.web_acl_arn,
@@ -156,87 +157,24 @@ class Ingress(pulumi.ComponentResource):
                     health_check_path=e.health_check_path,
                     ingress_class_name=self.class_name,
                     host=s.host,
-                    https=bool(s.certificate_arn),
+                    https=args.certificate_arn is not None,
                 ),
                 pulumi.ResourceOptions(parent=self, depends_on=deps),
             )
         self.register_outputs({"ingressClass": self.class_name, "webAclArn": self.web_acl_arn})
 
     def _waf(self, name: str, args: IngressArgs) -> pulumi.Output[str]:
-        s, naming = args.settings, args.naming
-        child = pulumi.ResourceOptions(parent=self)
-        acl_name = naming.physical("edge")
-
-        def visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
-            return aws.wafv2.WebAclRuleVisibilityConfigArgs(
-                cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True
-            )
-
-        managed = [
-            "AWSManagedRulesAmazonIpReputationList",
-            "AWSManagedRulesCommonRuleSet",
-            "AWSManagedRulesKnownBadInputsRuleSet",
-            "AWSManagedRulesSQLiRuleSet",
-        ]
-        rules = [
-            aws.wafv2.WebAclRuleArgs(
-                name=group,
-                priority=i,
-                override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
-                    none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()
-                ),
-                statement=aws.wafv2.WebAclRuleStatementArgs(
-                    managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
-                        vendor_name="AWS", name=group
-                    )
-                ),
-                visibility_config=visibility(group),
-            )
-            for i, group in enumerate(managed, start=1)
-        ]
-        rules.append(
-            aws.wafv2.WebAclRuleArgs(
-                name="rate-limit-per-ip",
-                priority=len(managed) + 1,
-                action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
-                statement=aws.wafv2.WebAclRuleStatementArgs(
-                    rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
-                        limit=s.waf_rate_limit, aggregate_key_type="IP", evaluation_window_sec=300
-                    )
-                ),
-                visibility_config=visibility("rate-limit-per-ip"),
-            )
-        )
-        acl = aws.wafv2.WebAcl(
-            f"{name}-waf",
-            name=acl_name,
-            description=f"{naming.prefix}: edge ALB (managed rule groups, per-IP rate limit)",
+        acl = web_acl(
+            name,
+            acl_name=args.naming.physical("edge"),
+            log_group_name=f"aws-waf-logs-{args.naming.prefix}",
+            description=f"{args.naming.prefix}: edge ALB (managed rule groups, per-IP rate limit)",
             scope="REGIONAL",
-            default_action=aws.wafv2.WebAclDefaultActionArgs(allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
-            rules=rules,
-            visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
-                cloudwatch_metrics_enabled=True, metric_name=acl_name, sampled_requests_enabled=True
-            ),
-            opts=child,
-        )
-        logs = aws.cloudwatch.LogGroup(
-            f"{name}-waf-logs",
-            name=f"aws-waf-logs-{naming.prefix}",  # WAF requires the aws-waf-logs- prefix
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            opts=kept(self, args.protect),
-        )
-        aws.wafv2.WebAclLoggingConfiguration(
-            f"{name}-waf-logs",
-            resource_arn=acl.arn,
-            log_destination_configs=[logs.arn],
-            redacted_fields=[
-                aws.wafv2.WebAclLoggingConfigurationRedactedFieldArgs(
-                    single_header=aws.wafv2.WebAclLoggingConfigurationRedactedFieldSingleHeaderArgs(name=h)
-                )
-                for h in ("authorization", "cookie")
-            ],
-            opts=child,
+            rate_limit=args.settings.waf_rate_limit,
+            logs_key_arn=args.logs_key_arn,
+            log_retention_days=args.log_retention_days,
+            protect=args.protect,
+            parent=self,
         )
         return acl.arn
 

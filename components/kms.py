@@ -23,6 +23,7 @@ PURPOSES = {
     "logs": "CloudWatch log groups (flow logs, EKS control plane, RDS logs)",
     "data": "EBS volumes, RDS, ElastiCache and backups",
     "secrets": "Secrets Manager and Kubernetes Secrets envelope encryption",
+    "frontend": "the frontend's assets, read by the stack's CloudFront distribution",
 }
 
 
@@ -30,7 +31,7 @@ PURPOSES = {
 class KeysArgs:
     naming: Naming
     region: str
-    purposes: tuple[str, ...] = tuple(PURPOSES)
+    purposes: tuple[str, ...] = ("logs", "data", "secrets")
     deletion_window_days: int = 30
     protect: bool = True
     description_suffix: str = ""

@@ -30,6 +30,9 @@ class AwsProviders:
     # AWS Chatbot's API exists in four regions only (groundwork.regions): its configuration is
     # created through this provider, the primary one where the stack's region has Chatbot
     chatbot: aws.Provider
+    # CloudFront's certificates and WAF, DNSSEC signing keys and Route 53 query logs live in
+    # us-east-1 whatever the stack's region (components/edge.py): the primary provider there
+    us_east_1: aws.Provider
 
 
 def aws_providers(name: str, args: AwsProvidersArgs) -> AwsProviders:
@@ -46,7 +49,8 @@ def aws_providers(name: str, args: AwsProvidersArgs) -> AwsProviders:
     primary = provider("primary", args.region)
     chatbot_region = regions.chatbot_region(args.region)
     chatbot = primary if chatbot_region == args.region else provider("chatbot", chatbot_region)
-    return AwsProviders(primary=primary, dr=provider("dr", args.dr_region), chatbot=chatbot)
+    us_east_1 = primary if args.region == "us-east-1" else provider("us-east-1", "us-east-1")
+    return AwsProviders(primary=primary, dr=provider("dr", args.dr_region), chatbot=chatbot, us_east_1=us_east_1)
 
 
 def account_and_partition(parent: pulumi.Resource) -> tuple[pulumi.Output[str], pulumi.Output[str]]:

@@ -205,6 +205,17 @@ POD_NEEDS: tuple[PodNeeds, ...] = (
         ),
     ),
     PodNeeds(
+        "external-dns",
+        "1.21.1",
+        "external-dns (Deployment)",
+        _tag(
+            "kubernetes-sigs/external-dns",
+            "external-dns-helm-chart-1.21.1",
+            "charts/external-dns/values.yaml (podSecurityContext runAsNonRoot, seccompProfile RuntimeDefault; "
+            "securityContext allowPrivilegeEscalation false, runAsUser 65532, capabilities drop ALL; no host fields)",
+        ),
+    ),
+    PodNeeds(
         "argo-cd",
         "10.9.0",
         "server, repo-server, application controller, applicationset, redis, dex",

@@ -84,6 +84,17 @@ CHARTS: dict[str, Chart] = {
             notes="CRDs validated against v3.5.1; Argo CD does not change CRD schemas in patch releases.",
         ),
         Chart(
+            name="external-dns",
+            released="kubernetes-sigs/external-dns tag external-dns-helm-chart-1.21.1 (2026-04-30), "
+            "charts/external-dns/Chart.yaml",
+            repo="https://kubernetes-sigs.github.io/external-dns/",
+            version="1.21.1",
+            app_version="0.21.0",
+            kubernetes=("1.21", "1.35"),
+            notes="README 'Kubernetes version compatibility' (v0.21.0): 0.18 and later need Kubernetes 1.21+ "
+            "(EndpointSlices) and name no upper bound; the chart sets no kubeVersion.",
+        ),
+        Chart(
             name="kube-prometheus-stack",
             released="prometheus-community/helm-charts tag kube-prometheus-stack-88.2.0, charts/kube-prometheus-stack/Chart.yaml",
             repo="https://prometheus-community.github.io/helm-charts",

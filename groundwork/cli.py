@@ -447,8 +447,20 @@ def dr_plan(
     ] = None,
     certificate_arn: Annotated[
         str | None,
-        typer.Option("--certificate-arn", help="ACM certificate in the DR region (else found by host name)."),
+        typer.Option(
+            "--certificate-arn",
+            help="ACM certificate in the DR region (else found by host name); only for a stack without "
+            "groundwork:edge.domain, whose DR stack requests its own.",
+        ),
     ] = None,
+    rehearsal: Annotated[
+        bool,
+        typer.Option(
+            "--rehearsal",
+            help="Serve the DR stack under <first label>-dr.<domain> and leave production's records alone (a drill); "
+            "without it the DR stack takes over the API's record (EDGE-06).",
+        ),
+    ] = False,
     outputs: Outputs = None,
     json_out: JsonOut = None,
     project_dir: ProjectDir = Path("."),
@@ -480,7 +492,7 @@ def dr_plan(
     clients = boto3_clients()
     try:
         r = _resources(clients, settings, outputs)
-        plan = choose(clients, settings, r, to_region, when, certificate_arn=certificate_arn)
+        plan = choose(clients, settings, r, to_region, when, certificate_arn=certificate_arn, rehearsal=rehearsal)
     except OPERATOR_FAILURES as exc:
         raise fail(str(exc)) from None
     path = write_stack_file(project_dir, plan, settings)
@@ -490,6 +502,15 @@ def dr_plan(
     )
     console.print(f"cache:    {plan.cache.ref if plan.cache else 'none (starts empty)'}")
     console.print(f"bucket:   {plan.bucket.ref if plan.bucket else 'none (a new, empty one)'}")
+    if plan.edge is not None:
+        console.print(
+            f"traffic:  {plan.edge.api_host} "
+            + (
+                f"taken over in zone {plan.edge.zone_id} (ExternalDNS owner {plan.edge.record_owner})"
+                if plan.edge.take_traffic
+                else f"(rehearsal) in zone {plan.edge.zone_id}; production's records untouched"
+            )
+        )
     for note in plan.notes:
         console.print(f"note:     {note}")
     console.print(f"wrote {path}; next: pulumi stack init {plan.stack} && pulumi up -s {plan.stack}")
@@ -512,6 +533,17 @@ def dr_drill(
     security_group: Annotated[
         list[str] | None, typer.Option("--security-group", help="Security group(s) for the instance.")
     ] = None,
+    endpoint: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--endpoint",
+            help="A DR stack's public host to resolve and ask over HTTPS (a rehearsal stack's -dr hosts, from "
+            "`groundwork dr plan --rehearsal`); repeatable.",
+        ),
+    ] = None,
+    endpoint_path: Annotated[
+        str, typer.Option("--endpoint-path", help="Path requested on each --endpoint (a status below 500 passes).")
+    ] = "/",
     outputs: Outputs = None,
     json_out: JsonOut = None,
     project_dir: ProjectDir = Path("."),
@@ -530,6 +562,8 @@ def dr_drill(
             check=command_check(check) if check else None,
             db_subnet_group=db_subnet_group,
             security_groups=security_group,
+            endpoints=endpoint,
+            endpoint_path=endpoint_path if endpoint_path.startswith("/") else f"/{endpoint_path}",
         )
 
     _dr_report(project_dir, stack, outputs, json_out, run)

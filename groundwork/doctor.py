@@ -89,6 +89,8 @@ def check_regions(clients: ClientFactory, s: StackSettings) -> list[Finding]:
 
 def check_certificate(clients: ClientFactory, s: StackSettings) -> list[Finding]:
     arn, host = s.ingress.certificate_arn, s.ingress.host
+    if s.ingress.enabled and host and not arn and s.edge.domain:
+        return [_ok("certificate", f"requested and validated by the stack in {s.region} (edge.domain {s.edge.domain})")]
     if not s.ingress.enabled or not arn:
         return [_ok("certificate", "the stack serves no HTTPS (no certificate needed)")]
     try:
@@ -113,7 +115,97 @@ def check_certificate(clients: ClientFactory, s: StackSettings) -> list[Finding]
     return out
 
 
+def _public_zones(route53: Any, name: str) -> list[dict[str, Any]]:
+    found = call("list hosted zones", route53.list_hosted_zones_by_name, DNSName=name).get("HostedZones", [])
+    return [z for z in found if z["Name"].rstrip(".") == name and not (z.get("Config") or {}).get("PrivateZone")]
+
+
+def _record(route53: Any, zone_id: str, name: str, kind: str) -> list[str]:
+    sets = call(
+        "read records", route53.list_resource_record_sets, HostedZoneId=zone_id, StartRecordName=name, StartRecordType=kind
+    ).get("ResourceRecordSets", [])  # fmt: skip
+    return [
+        r["Value"].rstrip(".").lower()
+        for s in sets
+        if s["Name"].rstrip(".") == name and s["Type"] == kind
+        for r in s.get("ResourceRecords", [])
+    ]
+
+
+ZONE_URN = "urn:pulumi:{stack}::{project}::groundwork:edge:Edge$aws:route53/zone:Zone::edge-zone"
+
+
+def _first_up(s: StackSettings, where: str = "the delegation at the registrar") -> str:
+    return (
+        f"create the zone alone first (`pulumi up --target '{ZONE_URN.format(stack=s.stack, project=s.project)}'`), "
+        f"add {where} with its name servers (the stack's `nameServers`), then run the full `pulumi up`; "
+        "or adopt a delegated zone with edge.zoneId (docs/edge.md)"
+    )
+
+
+def check_edge_zone(clients: ClientFactory, s: StackSettings) -> list[Finding]:
+    """The stack's zone (EDGE-01): an adopted one exists and is public; a created one does not already
+    exist under that name; the parent delegates to it and, with DNSSEC, holds its DS record, where the
+    parent zone is in this account (a registrar's delegation cannot be read through AWS)."""
+    e = s.edge
+    assert e.domain
+    label = "hosted zone"
+    route53 = clients("route53", "us-east-1")
+    ours: dict[str, Any] | None = None
+    if e.zone_id:
+        try:
+            ours = call("read the hosted zone", route53.get_hosted_zone, Id=e.zone_id)
+        except botocore.exceptions.ClientError as exc:
+            if missing(exc) or "NoSuchHostedZone" in str(exc):
+                return [Finding(label, "problem", f"edge.zoneId {e.zone_id} is no hosted zone of this account",
+                                "give the ID of the public zone of edge.domain (aws route53 list-hosted-zones-by-name)")]  # fmt: skip
+            raise
+        zone = ours["HostedZone"]
+        if zone["Name"].rstrip(".") != e.domain or (zone.get("Config") or {}).get("PrivateZone"):
+            return [Finding(label, "problem", f"{e.zone_id} is {'a private zone' if (zone.get('Config') or {}).get('PrivateZone') else 'the zone of ' + zone['Name'].rstrip('.')}, not the public zone of {e.domain}",
+                            f"give the ID of the public zone of {e.domain}")]  # fmt: skip
+    else:
+        existing = _public_zones(route53, e.domain)
+        deployed = [z for z in existing if "groundwork" in (z.get("Config") or {}).get("Comment", "")]
+        if existing and not deployed:
+            return [Finding(label, "warning", f"a public zone {e.domain} already exists ({existing[0]['Id'].rsplit('/', 1)[-1]}): "
+                            "the stack would create a second one, which the parent does not delegate to",
+                            f"adopt it: groundwork:edge.zoneId: {existing[0]['Id'].rsplit('/', 1)[-1]}")]  # fmt: skip
+        if deployed:
+            ours = call("read the hosted zone", route53.get_hosted_zone, Id=deployed[0]["Id"])
+    servers = sorted(n.rstrip(".").lower() for n in ((ours or {}).get("DelegationSet") or {}).get("NameServers", []))
+    labels = e.domain.split(".")
+    parents = [".".join(labels[i:]) for i in range(1, len(labels) - 1)]
+    parent = next(((p, z) for p in parents for z in _public_zones(route53, p)), None)
+    if parent is None:
+        where = f"the registrar of {'.'.join(labels[-2:])}" if len(labels) > 2 else "the registrar"
+        if ours is None:  # the stack creates the zone: nothing can delegate to it yet
+            return [Finding(label, "warning", f"the stack creates {e.domain}; {where} must delegate it before its "
+                            "certificates can validate (not checkable through AWS)", _first_up(s))]  # fmt: skip
+        return [_ok(label, f"{e.domain}: no parent zone in this account; {where} delegates it (not checkable "
+                           "through AWS: compare `dig NS` with the zone's name servers)")]  # fmt: skip
+    name, zone = parent
+    zone_id = zone["Id"].rsplit("/", 1)[-1]
+    delegated = sorted(_record(route53, zone_id, e.domain, "NS"))
+    if not delegated:
+        # ACM validates through the delegated zone only: an undelegated zone's certificates wait out
+        # CertificateValidation's timeout, so the zone is created and delegated before the rest
+        return [Finding(label, "warning", f"the parent zone {name} ({zone_id}) does not delegate {e.domain}: "
+                        "its certificates cannot validate until it does",
+                        _first_up(s, f"an NS record {e.domain} in {name}"))]  # fmt: skip
+    if servers and delegated != servers:
+        return [Finding(label, "problem", f"{name} delegates {e.domain} to {', '.join(delegated)}, not to the zone's "
+                        f"name servers {', '.join(servers)}", f"replace the NS record {e.domain} in {name} with the zone's")]  # fmt: skip
+    out = [_ok(label, f"{name} delegates {e.domain}" + (" to the stack's zone" if servers else ""))]
+    if e.dnssec and servers and not _record(route53, zone_id, e.domain, "DS"):
+        out.append(Finding("dnssec", "warning", f"{name} holds no DS record for {e.domain}: resolvers do not validate its signatures yet",
+                           f"add the DS record `aws route53 get-dnssec --hosted-zone-id <zoneId>` prints to {name}"))  # fmt: skip
+    return out
+
+
 def check_hosted_zone(clients: ClientFactory, s: StackSettings) -> list[Finding]:
+    if s.edge.domain:
+        return check_edge_zone(clients, s)
     host = s.ingress.host
     if not host:
         return [_ok("hosted zone", "no host name configured")]

@@ -159,7 +159,109 @@ def kms_key_policy(
                 "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
             },
         ]
+    if purpose == "frontend":
+        # CloudFront reads SSE-KMS objects through Origin Access Control only when the key lets
+        # it decrypt (CloudFront Developer Guide, "Restricting access to an Amazon S3 origin",
+        # "SSE-KMS"); any distribution of this account here, the bucket policy narrows it to the
+        # stack's own distribution (the key must exist before the distribution it would name)
+        statements.append(
+            {
+                "Sid": "CloudFrontOriginAccessControl",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudfront.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {"aws:SourceArn": f"arn:{partition}:cloudfront::{account_id}:distribution/*"},
+                },
+            }
+        )
     return document(*statements)
+
+
+def dnssec_key_policy(*, partition: str, account_id: str) -> Doc:
+    """Key policy of a DNSSEC key-signing key (Route 53 Developer Guide, "Working with customer
+    managed keys for DNSSEC"): Route 53's DNSSEC service may read the public key and sign for
+    this account's hosted zones, and create grants for AWS resources."""
+    return document(
+        _account_root(partition, account_id),
+        {
+            "Sid": "Route53DnssecSign",
+            "Effect": "Allow",
+            "Principal": {"Service": "dnssec-route53.amazonaws.com"},
+            "Action": ["kms:DescribeKey", "kms:GetPublicKey", "kms:Sign"],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:route53:::hostedzone/*"},
+            },
+        },
+        {
+            "Sid": "Route53DnssecGrants",
+            "Effect": "Allow",
+            "Principal": {"Service": "dnssec-route53.amazonaws.com"},
+            "Action": "kms:CreateGrant",
+            "Resource": "*",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        },
+    )
+
+
+def query_log_delivery(*, partition: str, account_id: str) -> Doc:
+    """CloudWatch Logs resource policy letting Route 53 write query logs (Route 53 Developer
+    Guide, "Logging DNS queries": the log groups are in us-east-1 under /aws/route53/)."""
+    return document(
+        {
+            "Sid": "Route53QueryLogs",
+            "Effect": "Allow",
+            "Principal": {"Service": "route53.amazonaws.com"},
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"arn:{partition}:logs:us-east-1:{account_id}:log-group:/aws/route53/*",
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnLike": {"aws:SourceArn": f"arn:{partition}:route53:::hostedzone/*"},
+            },
+        }
+    )
+
+
+# ExternalDNS's record names for `host` with the TXT registry (kubernetes-sigs/external-dns
+# v0.21.0, registry/mapper/mapper.go ToTXTName: "<record type>-<first label>.<rest>", and an
+# ALB alias A record is registered under type "cname", registry/txt/registry.go)
+def external_dns_record_names(host: str) -> list[str]:
+    first, _, rest = host.partition(".")
+    return [host, *(f"{t}-{first}.{rest}" for t in ("a", "aaaa", "cname"))]
+
+
+def external_dns_statements(zone_arn: Any, hosts: list[str]) -> list[Doc]:
+    """ExternalDNS on one zone: upstream's policy (kubernetes-sigs/external-dns v0.21.0,
+    docs/tutorials/aws.md, "IAM Policy" and its scoped variant with
+    route53:ChangeResourceRecordSetsNormalizedRecordNames) narrowed to the stack's zone, the
+    API's names and the record types an ALB alias and its TXT ownership records use."""
+    names = sorted({n for h in hosts for n in external_dns_record_names(h)})
+    return [
+        {
+            "Sid": "ChangeOwnRecords",
+            "Effect": "Allow",
+            "Action": "route53:ChangeResourceRecordSets",
+            "Resource": zone_arn,
+            "Condition": {
+                "ForAllValues:StringEquals": {
+                    "route53:ChangeResourceRecordSetsNormalizedRecordNames": names,
+                    "route53:ChangeResourceRecordSetsRecordTypes": ["A", "AAAA", "TXT"],
+                    "route53:ChangeResourceRecordSetsActions": ["CREATE", "UPSERT", "DELETE"],
+                }
+            },
+        },
+        {
+            "Sid": "ReadZone",
+            "Effect": "Allow",
+            "Action": ["route53:ListResourceRecordSets", "route53:ListTagsForResources"],
+            "Resource": zone_arn,
+        },
+        {"Sid": "FindZone", "Effect": "Allow", "Action": "route53:ListHostedZones", "Resource": "*"},
+    ]
 
 
 def use_key(key_arns: list[str], *, grants: bool = False) -> Doc:

@@ -668,7 +668,7 @@ def ingress_class_params(
     *,
     group: str,
     scheme: str,
-    certificate_arn: str | None,
+    certificate_arn: Any | None,
     ssl_policy: str,
     inbound_cidrs: Sequence[str],
     waf_acl_arn: Any | None,

@@ -36,6 +36,7 @@ _ENDPOINTS = "https://docs.aws.amazon.com/general/latest/gr/{}.html"
 # and the botocore API each stands for (`vpc` resources are EC2 API calls; CloudWatch log groups
 # are the `logs` API, alarms the `cloudwatch` one)
 EVERYWHERE: dict[str, tuple[str, ...]] = {
+    "acm": ("acm",),
     "backup": ("backup",),
     "cloudtrail": ("cloudtrail",),
     "cloudwatch": ("cloudwatch", "logs"),
@@ -58,6 +59,9 @@ EVERYWHERE: dict[str, tuple[str, ...]] = {
 SERVICES: dict[str, Availability] = {
     **{module: Availability(ALL, "every commercial region (AWS Regional Services List)") for module in EVERYWHERE},
     "iam": Availability(ALL, "global service (IAM endpoints: iam.amazonaws.com)"),
+    "route53": Availability(ALL, "global service (Route 53 endpoints: route53.amazonaws.com)"),
+    # global; its certificates, CLOUDFRONT web ACLs and log delivery are created in us-east-1
+    "cloudfront": Availability(ALL, "global service (CloudFront endpoints: cloudfront.amazonaws.com)"),
     # AWS Chatbot (Amazon Q Developer in chat applications): its API is in four regions only
     "chatbot": Availability(
         frozenset({"us-east-2", "us-west-2", "eu-west-1", "ap-southeast-1"}), _ENDPOINTS.format("chatbot")

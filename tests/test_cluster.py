@@ -176,7 +176,9 @@ def test_prod_protects_the_cluster_and_keys_dev_does_not(prod: Graph, dev: Graph
 
 def test_keys_rotate_and_have_explicit_policies(prod: Graph) -> None:
     for key in prod.of_type("aws:kms/key:Key"):
-        assert key.props["enableKeyRotation"] is True
+        # KMS rotates symmetric encryption keys only; the DNSSEC signing key is asymmetric (components/edge.py)
+        symmetric = key.props.get("customerMasterKeySpec", "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
+        assert key.props["enableKeyRotation"] is symmetric, key.name
         policy = json.loads(key.props["policy"])
         assert policy["Statement"][0]["Principal"] == {"AWS": "arn:aws:iam::333333333333:root"}
     aliases = sorted(a.props["name"] for a in prod.of_type("aws:kms/alias:Alias"))
@@ -184,6 +186,8 @@ def test_keys_rotate_and_have_explicit_policies(prod: Graph) -> None:
         "alias/groundwork-prod-data",
         "alias/groundwork-prod-dr-data",
         "alias/groundwork-prod-dr-secrets",
+        "alias/groundwork-prod-frontend",
         "alias/groundwork-prod-logs",
         "alias/groundwork-prod-secrets",
+        "alias/groundwork-prod-use1-logs",
     ]

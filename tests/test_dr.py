@@ -25,7 +25,7 @@ from groundwork.dr import aws as dr_aws
 from groundwork.dr.aws import OperatorError
 from groundwork.dr.drill import command_check, drill
 from groundwork.dr.names import expected
-from groundwork.dr.plan import choose, write_stack_file
+from groundwork.dr.plan import EdgePlan, choose, write_stack_file
 from groundwork.dr.status import status
 from groundwork.plan import load_stack_config, run_program
 from groundwork.settings import load_settings
@@ -132,11 +132,17 @@ def build_prod(world: World, *, lose_primary: bool = True) -> dict[str, Any]:
         },
     )  # fmt: skip
     s3d.put_object(Bucket=r.replica_bucket, Key="daily/orders.dump", Body=b"pg_dump")
+    # prod's public zone (groundwork:edge.domain): Route 53 is global, it survives the region
+    zone = (
+        boto3.client("route53", region_name="us-east-1")
+        .create_hosted_zone(Name="example.com", CallerReference="prod")["HostedZone"]["Id"]
+        .rsplit("/", 1)[-1]
+    )
     if lose_primary:
         rds_p.delete_db_instance(DBInstanceIdentifier=DB, SkipFinalSnapshot=True)
         rds_p.delete_db_snapshot(DBSnapshotIdentifier="prod-nightly")
         world.down.add(PRIMARY)
-    return {"resources": r, "copy": copy}
+    return {"resources": r, "copy": copy, "zone": zone}
 
 
 def stub_dr_copies(
@@ -284,12 +290,14 @@ def test_plan_chooses_point_in_time_and_writes_the_dr_stack(aws: World, project:
     built = build_prod(aws)
     latest = now() - dt.timedelta(minutes=4)
     stub_dr_copies(aws, latest=latest)
-    cert = import_certificate(DR, "api.example.com")
     at = latest - dt.timedelta(hours=2)
     plan = choose(aws, settings(), built["resources"], DR, at)
     assert (plan.database.kind, plan.database.ref, plan.database.at) == ("point-in-time", PITR_ARN, at)
     assert plan.bucket is not None and plan.bucket.ref == f"groundwork-prod-backups-dr-{ACCOUNT}"
-    assert plan.certificate_arn == cert and plan.cache is None
+    # EDGE-06: the DR stack adopts prod's zone and takes over the API's record; it requests its own
+    # certificate in the DR region (components/edge.py), so none is looked up
+    assert plan.certificate_arn is None and plan.cache is None
+    assert plan.edge == EdgePlan(built["zone"], True, "api.example.com", "groundwork-prod")
     path = write_stack_file(project, plan, settings(), today=dt.date(2026, 11, 21))
     text = path.read_text()
     assert path.name == "Pulumi.prod-dr.yaml"
@@ -311,6 +319,53 @@ def test_plan_chooses_point_in_time_and_writes_the_dr_stack(aws: World, project:
     }
     exemptions = {e["control"]: e for e in json.loads(config["groundwork:exemptions"])}
     assert exemptions["DR-03"]["expires"] == "2026-12-21" and "while eu-west-1 is lost" in exemptions["DR-03"]["reason"]
+    edge = json.loads(config["groundwork:edge"])
+    assert edge == {
+        "domain": "example.com",
+        "zoneId": built["zone"],
+        "dnssec": False,
+        "queryLogging": False,
+        "recordOwner": "groundwork-prod",
+    }
+    # one query-logging configuration per zone, and the zone is already signed: both stay with prod
+    assert "signs it and logs its queries" in exemptions["EDGE-05"]["reason"]
+    assert json.loads(config["groundwork:ingress"])["host"] == "api.example.com"
+
+
+def test_a_rehearsal_dr_stack_serves_dr_hosts_and_leaves_production_records_alone(aws: World, project: Path) -> None:
+    built = build_prod(aws)
+    stub_dr_copies(aws, latest=now())
+    plan = choose(aws, settings(), built["resources"], DR, None, rehearsal=True)
+    assert plan.edge == EdgePlan(built["zone"], False, "api-dr.example.com", None)
+    write_stack_file(project, plan, settings(), today=dt.date(2026, 11, 21))
+    config = load_stack_config(project, "prod-dr").config
+    assert json.loads(config["groundwork:ingress"])["host"] == "api-dr.example.com"
+    assert "recordOwner" not in json.loads(config["groundwork:edge"])
+    for f in ("__main__.py", "components", "groundwork", "policies", "dashboards", "cost"):
+        (project / f).symlink_to(ROOT / f)
+    g = run_program(load_stack_config(project, "prod-dr"))
+    assert not g.of_type("aws:route53/zone:Zone")  # prod's zone, adopted
+    [cert] = g.of_type("aws:acm/certificate:Certificate")
+    assert cert.props["domainName"] == "api-dr.example.com"
+    assert g.by_urn[cert.provider_urn].props["region"] == DR
+    values = g.one("kubernetes:helm.sh/v3:Release", "external-dns").props["values"]
+    assert values["txtOwnerId"] == "groundwork-prod-dr"  # owns nothing of production's
+    assert not g.of_type("aws:cloudfront/distribution:Distribution")  # prod's distribution keeps its host
+
+
+def test_the_zone_is_found_by_name_or_the_plan_says_why(aws: World) -> None:
+    r = expected(settings(), ACCOUNT)
+    stub_dr_copies(aws, latest=now())
+    build_prod(aws, lose_primary=False)
+    route53 = boto3.client("route53", region_name="us-east-1")
+    route53.create_hosted_zone(Name="example.com", CallerReference="second")
+    with pytest.raises(OperatorError, match=r"2 public hosted zones are named example.com; pass the stack's outputs"):
+        choose(aws, settings(), r, DR, None)
+    # the stack's outputs name it (zoneId)
+    from dataclasses import replace
+
+    chosen = choose(aws, settings(), replace(r, zone_id="ZFROMOUTPUTS"), DR, None)
+    assert chosen.edge is not None and chosen.edge.zone_id == "ZFROMOUTPUTS"
 
 
 def test_the_dr_stack_plans_offline_with_the_chosen_restore_inputs(aws: World, project: Path) -> None:
@@ -328,8 +383,9 @@ def test_the_dr_stack_plans_offline_with_the_chosen_restore_inputs(aws: World, p
     assert set(db.options["ignoreChanges"]) >= {"snapshotIdentifier", "restoreToPointInTime"}
     assert db.props["identifier"] == "groundwork-prod-dr-db"  # no collision with the source stack
     regions = {p.props["region"] for p in g.of_type("pulumi:providers:aws")}
-    # eu-central-1 has no AWS Chatbot API: its configuration goes to us-east-2 (groundwork/regions.py)
-    assert regions == {DR, PRIMARY, "us-east-2"}
+    # eu-central-1 has no AWS Chatbot API: its configuration goes to us-east-2 (groundwork/regions.py);
+    # the us-east-1 provider stays unused (no query logs, no CDN in a DR stack)
+    assert regions == {DR, PRIMARY, "us-east-2", "us-east-1"}
     used = {g.by_urn[r.provider_urn].props["region"] for r in g.resources if r.custom and r.type.startswith("aws:")}
     assert used == {DR, "us-east-2"}  # nothing is created in the lost region
     purposes = {b.props["tags"].get("Purpose") for b in g.of_type("aws:s3/bucket:Bucket")}
@@ -350,8 +406,17 @@ def test_plan_errors_are_one_line_with_the_fix(aws: World, project: Path) -> Non
     with pytest.raises(OperatorError, match=r"is the stack's own region"):
         choose(aws, settings(), r, PRIMARY, None)
     build_prod(aws, lose_primary=False)
+    # a stack without a managed zone (an internal ALB, no edge) still needs an issued certificate there
+    internal = settings(
+        edge={},
+        ingress={
+            "host": "api.example.com",
+            "scheme": "internal",
+            "certificateArn": f"arn:aws:acm:{PRIMARY}:{ACCOUNT}:certificate/9e8d7c6b-3333-4a5b-8c7d-1e2f3a4b5c6d",
+        },
+    )
     with pytest.raises(OperatorError, match=r"no issued ACM certificate for api.example.com in eu-central-1"):
-        choose(aws, settings(), r, DR, None)
+        choose(aws, internal, r, DR, None)
 
 
 def test_plan_cli(aws: World, project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -467,8 +532,13 @@ def test_doctor_finds_what_blocks_a_first_up(aws: World) -> None:
     findings = {f.check: f for f in doctor(aws, s)}
     assert findings["credentials"].level == "ok"  # moto's account is the stack's
     assert findings["region"].level == "ok" and findings["DR region"].level == "ok"
-    assert findings["certificate"].level == "problem" and "does not exist" in findings["certificate"].detail
-    assert findings["hosted zone"].level == "warning"
+    # the stack requests its certificate; example.com's parent is a registrar, not this account
+    assert (
+        findings["certificate"].level == "ok"
+        and "requested and validated by the stack" in findings["certificate"].detail
+    )
+    zone = findings["hosted zone"]  # the stack creates example.com: the registrar must delegate it first
+    assert zone.level == "warning" and "registrar" in zone.detail and "pulumi up --target" in zone.fix
     assert findings["GitHub OIDC"].level == "problem" and findings["GitHub OIDC"].fix
     assert findings["quota: Elastic IP addresses (one per NAT gateway)"].level == "problem"
     vcpu = findings["quota: On-Demand Standard instance vCPUs (nodes at desired size, operator host)"]
@@ -528,14 +598,13 @@ def as_deploy_role(world: World) -> None:
 
 def test_doctor_passes_when_everything_is_in_place(aws: World) -> None:
     quota_stubs(aws)
-    cert = import_certificate(PRIMARY, "api.example.com")
-    boto3.client("route53").create_hosted_zone(Name="example.com", CallerReference="gw")
+    zone = boto3.client("route53").create_hosted_zone(Name="example.com", CallerReference="gw")["HostedZone"]["Id"]
     boto3.client("iam").create_open_id_connect_provider(Url="https://token.actions.githubusercontent.com", ClientIDList=["sts.amazonaws.com"], ThumbprintList=["6938fd4d98bab03faadb97b34396831e3780aea1"])  # fmt: skip
     boto3.client("s3", region_name=PRIMARY).create_bucket(Bucket=f"groundwork-state-{ACCOUNT}", CreateBucketConfiguration={"LocationConstraint": PRIMARY})  # fmt: skip
     kms = boto3.client("kms", region_name=PRIMARY)
     kms.create_alias(AliasName="alias/groundwork-state-prod", TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
-    ingress = {**json.loads(stack_config("prod").config["groundwork:ingress"]), "certificateArn": cert}
-    s = settings(ingress=ingress, delivery={**section("prod", "delivery"), "reviewers": ["team:sre"]})
+    edge = {**section("prod", "edge"), "zoneId": zone.rsplit("/", 1)[-1]}  # the organisation's zone, adopted
+    s = settings(edge=edge, delivery={**section("prod", "delivery"), "reviewers": ["team:sre"]})
     as_deploy_role(aws)  # the first `up` runs as the deploy role, the declared cluster admin
     connection_and_slack_stubs(aws)
     findings = doctor(aws, s)
@@ -572,3 +641,115 @@ def test_no_credentials_is_one_clear_line() -> None:
 
     with pytest.raises(OperatorError, match=r"^no AWS credentials to read the database: export AWS_PROFILE"):
         dr_aws.call("read the database", raises)
+
+
+# --------------------------------------------------------------------------------------------- endpoints (EDGE-06)
+
+
+def test_endpoint_probes_say_whether_a_host_resolves_and_answers() -> None:
+    from groundwork.dr.endpoints import probe, rehearsal_host
+
+    assert rehearsal_host("api.example.com") == "api-dr.example.com"
+    answers = {"api-dr.example.com": ["203.0.113.10"], "app-dr.example.com": []}
+
+    def resolve(host: str) -> list[str]:
+        if host not in answers:
+            raise OSError("Name or service not known")
+        return answers[host]
+
+    def fetch(url: str) -> int:
+        if "broken" in url:
+            raise OSError("certificate verify failed: Hostname mismatch")
+        return 404
+
+    ok = probe("api-dr.example.com", resolve=resolve, fetch=fetch)
+    assert ok.ok and ok.status == 404  # an answer from the service, not from DNS or TLS
+    assert ok.render() == "  endpoint      api-dr.example.com -> 203.0.113.10: HTTPS 404"
+    missing = probe("nope.example.com", resolve=resolve, fetch=fetch)
+    assert not missing.ok and "does not resolve (Name or service not known)" in missing.render()
+    assert not probe("app-dr.example.com", resolve=resolve, fetch=fetch).ok
+    answers["broken.example.com"] = ["203.0.113.11"]
+    tls = probe("broken.example.com", resolve=resolve, fetch=fetch)
+    assert not tls.ok and "no answer (certificate verify failed" in tls.render()
+    assert not probe("api-dr.example.com", resolve=resolve, fetch=lambda url: 503).ok
+
+
+def test_drill_probes_the_dr_endpoints_and_fails_when_one_does_not_answer(aws: World) -> None:
+    from groundwork.dr.endpoints import Probe
+
+    built = build_prod(aws)
+    stub_dr_copies(aws, latest=now())
+    seen: list[tuple[str, str]] = []
+
+    def fake(host: str, path: str) -> Probe:
+        seen.append((host, path))
+        return Probe(
+            host,
+            ("203.0.113.10",),
+            200 if host.startswith("api") else None,
+            "" if host.startswith("api") else "timed out",
+        )
+
+    report = drill(aws, "prod", built["resources"], instance_class="db.t4g.medium", rpo_minutes=60, rto_minutes=30,
+                   wait_delay=1, endpoints=["api-dr.example.com", "app-dr.example.com"], endpoint_path="/healthz",
+                   probe_endpoint=fake)  # fmt: skip
+    assert seen == [("api-dr.example.com", "/healthz"), ("app-dr.example.com", "/healthz")]
+    assert [p["ok"] for p in report.to_json()["endpoints"]] == [True, False]
+    assert not report.ok and report.deleted  # the restore itself passed; one endpoint did not answer
+    assert any("app-dr.example.com -> 203.0.113.10: no answer (timed out)" in line for line in report.render())
+
+
+def test_doctor_checks_the_zone_and_its_delegation_where_the_parent_is_in_the_account(aws: World) -> None:
+    """EDGE-01: a zone staging.example.com delegated from example.com, here in the account (prod's
+    settings moved into that zone, so the rest of doctor's stubs stay prod's)."""
+    route53 = boto3.client("route53")
+    ingress = {**section("prod", "ingress"), "host": "api.staging.example.com"}
+    base = {"domain": "staging.example.com", "frontend": {"host": "app.staging.example.com"}}
+
+    def zone_finding(**edge: Any) -> list:
+        quota_stubs(aws)
+        connection_and_slack_stubs(aws)
+        s = settings(ingress=ingress, edge={**base, **edge})
+        return [f for f in doctor(aws, s) if f.check in ("hosted zone", "dnssec")]
+
+    # an adopted zone that is not there, or is someone else's
+    [f] = zone_finding(zoneId="ZNOTTHERE0000")
+    assert f.level == "problem" and "is no hosted zone of this account" in f.detail
+    other = route53.create_hosted_zone(Name="other.example.org", CallerReference="o")["HostedZone"]["Id"].rsplit(
+        "/", 1
+    )[-1]
+    [f] = zone_finding(zoneId=other)
+    assert (
+        f.level == "problem" and "the zone of other.example.org, not the public zone of staging.example.com" in f.detail
+    )
+    # a zone of that name already exists outside the stack: adopt it rather than create a second one
+    stray = route53.create_hosted_zone(Name="staging.example.com", CallerReference="s")["HostedZone"]["Id"]
+    [f] = zone_finding()
+    assert f.level == "warning" and f.fix == f"adopt it: groundwork:edge.zoneId: {stray.rsplit('/', 1)[-1]}"
+    route53.delete_hosted_zone(Id=stray)
+    # before the first `up`: the parent is in the account and does not delegate yet
+    parent = route53.create_hosted_zone(Name="example.com", CallerReference="p")["HostedZone"]["Id"]
+    [f] = zone_finding()
+    assert f.level == "warning" and "does not delegate staging.example.com" in f.detail
+    assert "pulumi up --target" in f.fix and "edge-zone" in f.fix and "nameServers" in f.fix
+    # after the first `up`: the stack's zone (its comment says so) and a stale delegation
+    ours = route53.create_hosted_zone(
+        Name="staging.example.com",
+        CallerReference="g",
+        HostedZoneConfig={"Comment": "groundwork-staging: public zone (groundwork)"},
+    )
+    servers = sorted(ours["DelegationSet"]["NameServers"])
+
+    def delegate(values: list[str], kind: str = "NS") -> None:
+        route53.change_resource_record_sets(HostedZoneId=parent, ChangeBatch={"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": "staging.example.com", "Type": kind, "TTL": 300, "ResourceRecords": [{"Value": v} for v in values]}}]})  # fmt: skip
+
+    delegate(["ns-1.old-provider.net", "ns-2.old-provider.net"])
+    [f] = zone_finding()
+    assert f.level == "problem" and "not to the zone's name servers" in f.detail
+    delegate(servers)
+    zone, dnssec = zone_finding()
+    assert zone.level == "ok" and "delegates staging.example.com to the stack's zone" in zone.detail
+    assert dnssec.level == "warning" and "no DS record" in dnssec.detail  # staging signs its zone
+    delegate(["12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"], kind="DS")
+    assert [f.level for f in zone_finding()] == ["ok"]

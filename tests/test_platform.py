@@ -287,6 +287,7 @@ def test_every_pod_role_is_bound_to_one_service_account_and_least_privilege(any_
     assert subjects == {
         ("external-secrets", "external-secrets"),
         ("kube-system", "aws-load-balancer-controller"),
+        ("kube-system", "external-dns"),
         ("monitoring", "loki"),
         ("monitoring", "tempo"),
     }
@@ -411,8 +412,9 @@ def test_external_secrets_wait_for_the_operator_and_the_namespace(prod: Graph) -
 def test_shared_alb_terminates_tls_and_redirects(any_stack: str, graph_of) -> None:
     g: Graph = graph_of(any_stack)
     params = manifests(g, "IngressClassParams")[0]["spec"]
-    ingress = section(any_stack, "ingress")
-    assert params["certificateArn"] == [ingress["certificateArn"]]
+    # the certificate the stack requested, once ACM has validated it (components/edge.py)
+    validation = g.one("aws:acm/certificateValidation:CertificateValidation", "edge-api")
+    assert params["certificateArn"] == [validation.outputs["certificateArn"]]
     assert params["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-2021-06" and params["sslRedirectPort"] == "443"
     assert params["scheme"] == "internet-facing" and params["group"] == {"name": f"groundwork-{any_stack}-edge"}
     attrs = {a["key"]: a["value"] for a in params["loadBalancerAttributes"]}
@@ -427,7 +429,8 @@ def test_shared_alb_terminates_tls_and_redirects(any_stack: str, graph_of) -> No
 
 
 def test_waf_only_in_prod_and_attached_through_the_class(prod: Graph, staging: Graph) -> None:
-    acl = prod.one("aws:wafv2/webAcl:WebAcl")
+    acl = prod.one("aws:wafv2/webAcl:WebAcl", "ingress-waf")  # the CDN's, scope CLOUDFRONT, is edge-frontend-waf
+    assert acl.props["scope"] == "REGIONAL"
     params = prod.one("kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams")
     assert params.props["spec"]["wafv2AclArn"] == acl.outputs["arn"] and acl.urn in deps(params, "spec")
     names = [r["name"] for r in acl.props["rules"]]
@@ -439,8 +442,10 @@ def test_waf_only_in_prod_and_attached_through_the_class(prod: Graph, staging: G
     ]
     rate = acl.props["rules"][-1]
     assert rate["statement"]["rateBasedStatement"]["limit"] == 2000 and "block" in rate["action"]
-    logging = prod.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration")
+    logging = prod.one("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "ingress-waf-logs")
     assert [f["singleHeader"]["name"] for f in logging.props["redactedFields"]] == ["authorization", "cookie"]
+    logs = prod.one("aws:cloudwatch/logGroup:LogGroup", "ingress-waf-logs")
+    assert logs.props["name"] == "aws-waf-logs-groundwork-prod"  # unchanged by the shared builder (components/waf.py)
     assert staging.of_type("aws:wafv2/webAcl:WebAcl") == []
     assert "wafv2AclArn" not in staging.one("kubernetes:elbv2.k8s.aws/v1beta1:IngressClassParams").props["spec"]
 

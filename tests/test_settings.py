@@ -485,23 +485,31 @@ def test_platform_tier_rules(stack: str, name: str, changes: dict[str, Any], key
     assert p.control == control and p.fix and p.allowed, p.render()
 
 
+ARN = "arn:aws:acm:eu-west-1:333333333333:certificate/9e8d7c6b-3333-4a5b-8c7d-1e2f3a4b5c6d"
+
+
 def test_stg_plus_needs_a_certificate_in_its_region_and_account() -> None:
+    # no host, so no certificate the stack could request, and none given: nothing would serve HTTPS
     ingress = with_("staging", "ingress")
-    ingress.pop("certificateArn")
-    assert only("staging", "groundwork:ingress.certificateArn", ingress=ingress).control == "NET-10"
-    moved = with_(
-        "prod", "ingress", certificateArn=section("prod", "ingress")["certificateArn"].replace("eu-west-1", "us-east-1")
-    )
-    assert "its own region (eu-west-1)" in only("prod", "groundwork:ingress.certificateArn", ingress=moved).message
-    foreign = with_(
-        "prod",
-        "ingress",
-        certificateArn=section("prod", "ingress")["certificateArn"].replace("333333333333", "444444444444"),
-    )
-    assert "account 444444444444" in only("prod", "groundwork:ingress.certificateArn", ingress=foreign).message
+    ingress.pop("host")
+    found = {(p.key, p.control): p for p in problems("staging", ingress=ingress)}
+    assert set(found) == {("groundwork:ingress.certificateArn", "NET-10"), ("groundwork:ingress.host", "EDGE-01")}
+    assert "groundwork:edge.domain" in found["groundwork:ingress.certificateArn", "NET-10"].fix
+    # a hand-supplied certificate (an explicit override: an EDGE-02 exemption) must still fit the ALB
+    override = [{"control": "EDGE-02", "reason": "the zone is not delegated yet; the old certificate serves"}]
+    moved = with_("prod", "ingress", certificateArn=ARN.replace("eu-west-1", "us-east-1"))
+    p = only("prod", "groundwork:ingress.certificateArn", ingress=moved, exemptions=override)
+    assert "its own region (eu-west-1)" in p.message
+    foreign = with_("prod", "ingress", certificateArn=ARN.replace("333333333333", "444444444444"))
+    p = only("prod", "groundwork:ingress.certificateArn", ingress=foreign, exemptions=override)
+    assert "account 444444444444" in p.message
     dev = with_("dev", "ingress")
-    dev.pop("certificateArn")
-    assert load("dev", ingress=dev).ingress.certificate_arn is None  # dev may serve plain HTTP
+    dev.pop("host")
+    edge = with_("dev", "edge")
+    edge.pop("frontend")
+    services = [{k: v for k, v in s.items() if k != "ingress"} for s in section("dev", "services")]
+    # dev with nothing public: no zone, no certificate, plain HTTP inside (EDGE-01 asks a zone only of what is public)
+    assert load("dev", ingress=dev, edge={}, services=services).ingress.certificate_arn is None
 
 
 def test_calls_must_name_other_services() -> None:

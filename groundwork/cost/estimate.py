@@ -181,6 +181,21 @@ FREE = {
     "aws:ecr/replicationConfiguration:ReplicationConfiguration",  # transfer is inter-region usage
     "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",  # priced as log ingestion
     "aws:sns/topicSubscription:TopicSubscription",
+    # edge: ACM public certificates, DNSSEC signing, query-log configuration and CloudFront's
+    # policies cost nothing (ACM, Route 53 and CloudFront pricing pages); the KSK's key, the log
+    # groups and the distribution's traffic are priced on their own resources
+    "aws:acm/certificate:Certificate",
+    "aws:acm/certificateValidation:CertificateValidation",
+    "aws:route53/record:Record",
+    "aws:route53/keySigningKey:KeySigningKey",
+    "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec",
+    "aws:route53/queryLog:QueryLog",
+    "aws:cloudfront/originAccessControl:OriginAccessControl",
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource",  # delivery priced as ingestion on the log group
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
+    "aws:cloudwatch/logDelivery:LogDelivery",
     "aws:chatbot/slackChannelConfiguration:SlackChannelConfiguration",
     "aws:serverlessrepository/cloudFormationStack:CloudFormationStack",  # the rotation Lambda: a few invocations a month
 }
@@ -499,6 +514,8 @@ LOG_PURPOSES = (
     ("eks", re.compile(r"^/aws/eks/")),
     ("rds", re.compile(r"^/aws/rds/")),
     ("waf", re.compile(r"^aws-waf-logs-")),
+    ("dns", re.compile(r"^/aws/route53/")),
+    ("cdn", re.compile(r"/cloudfront/")),
     ("cache", re.compile(r"cache")),
 )
 
@@ -539,7 +556,23 @@ def _waf(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
     rules = len(r.props.get("rules") or [])
     yield p.c(region, "web ACL", "waf.webacl", monthly=1)
     yield p.c(region, f"{rules} rules and managed rule groups", "waf.rule", monthly=rules)
-    yield p.usage_c(region, "requests inspected", "waf.requests", p.usage.waf_requests_million)
+    # a CLOUDFRONT web ACL inspects the CDN's requests, a REGIONAL one the load balancer's
+    cdn = r.props.get("scope") == "CLOUDFRONT"
+    requests = p.usage.cdn_requests_million if cdn else p.usage.waf_requests_million
+    yield p.usage_c(region, "requests inspected", "waf.requests", requests)
+
+
+@prices("aws:route53/zone:Zone")
+def _zone(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
+    yield p.c(region, "hosted zone", "route53.zone", monthly=1)
+    yield p.usage_c(region, "standard queries", "route53.queries", p.usage.dns_queries_million)
+
+
+@prices("aws:cloudfront/distribution:Distribution")
+def _distribution(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
+    n = p.usage.cdn_requests_million
+    yield p.usage_c(region, "data out to viewers", "cloudfront.transfer", p.usage.cdn_gb)
+    yield p.usage_c(region, "HTTPS requests", "cloudfront.requests", None if n is None else n * 100)
 
 
 @prices("aws:cloudtrail/trail:Trail")

@@ -60,6 +60,13 @@ class Usage(BaseModel):
         None, ge=0, description="Millions of requests through the WAF per month."
     )
     ecr_gb: float | None = Field(None, ge=0, description="GB of images per repository.")
+    cdn_gb: float | None = Field(None, ge=0, description="GB the frontend CDN serves per month.")
+    cdn_requests_million: float | None = Field(
+        None, ge=0, description="Millions of HTTPS requests to the frontend CDN per month."
+    )
+    dns_queries_million: float | None = Field(
+        None, ge=0, description="Millions of DNS queries to the stack's zone per month (alias answers are free)."
+    )
     sns_publishes_million: float | None = Field(None, ge=0, description="Millions of SNS publishes per month.")
 
 

@@ -9,7 +9,10 @@
    counting rows of a table) and record its result;
 5. delete the temporary instance (always, also when a step failed);
 6. report: the RPO seen (how old the restored data is), the restore time against the RTO,
-   the check's result.
+   the check's result;
+7. with `--endpoint HOST` (a rehearsal DR stack's hosts, `groundwork dr plan --rehearsal`): each
+   host resolves and answers over HTTPS (groundwork/dr/endpoints.py), without touching
+   production's records.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from groundwork.dr.aws import ClientFactory, OperatorError, call, human, utc
+from groundwork.dr.endpoints import Probe, probe
 from groundwork.dr.names import StackResources
 from groundwork.dr.plan import _backup_snapshots
 
@@ -43,6 +47,7 @@ class DrillReport:
     rpo: dt.timedelta = dt.timedelta(hours=1)
     rto: dt.timedelta = dt.timedelta(minutes=30)
     errors: list[str] = field(default_factory=list)
+    probes: list[Probe] = field(default_factory=list)  # the DR stack's endpoints (--endpoint)
 
     @property
     def data_age(self) -> dt.timedelta:
@@ -56,6 +61,7 @@ class DrillReport:
             and self.available_after <= self.rto
             and (self.check is None or self.check[0])
             and self.deleted
+            and all(p.ok for p in self.probes)
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -72,6 +78,10 @@ class DrillReport:
             "check": None if self.check is None else {"passed": self.check[0], "output": self.check[1]},
             "deleted": self.deleted,
             "errors": self.errors,
+            "endpoints": [
+                {"host": p.host, "addresses": list(p.addresses), "status": p.status, "error": p.error, "ok": p.ok}
+                for p in self.probes
+            ],
             "ok": self.ok,
         }
 
@@ -88,6 +98,7 @@ class DrillReport:
             + (f": {self.check[1]}" if self.check and self.check[1] else ""),
             f"  cleanup       {'temporary instance ' + self.instance + ' deleted' if self.deleted else 'NOT deleted: delete ' + self.instance}",
         ]
+        lines += [p.render() for p in self.probes]
         lines += [f"  error         {e}" for e in self.errors]
         lines.append(f"verdict: {'PASS' if self.ok else 'FAIL'}")
         return lines
@@ -135,6 +146,9 @@ def drill(
     security_groups: list[str] | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     wait_delay: int = 30,
+    endpoints: list[str] | None = None,
+    endpoint_path: str = "/",
+    probe_endpoint: Callable[[str, str], Probe] = probe,
 ) -> DrillReport:
     region = r.dr_region
     snap = newest_snapshot(clients, r, region)
@@ -142,6 +156,8 @@ def drill(
     instance = f"{r.database}-drill-{started:%Y%m%d%H%M}"[:63]
     report = DrillReport(stack, region, snap["DBSnapshotIdentifier"], utc(snap["SnapshotCreateTime"]), instance, started,  # type: ignore[arg-type]
                          rpo=dt.timedelta(minutes=rpo_minutes), rto=dt.timedelta(minutes=rto_minutes))  # fmt: skip
+    # the DR stack's public names (a rehearsal stack's `-dr` hosts): resolved and asked over HTTPS
+    report.probes = [probe_endpoint(host, endpoint_path) for host in endpoints or []]
     rds = clients("rds", region)
     params: dict[str, Any] = {
         "DBInstanceIdentifier": instance,

@@ -22,6 +22,7 @@ class StackResources:
     replica_bucket: str
     vault: str
     dr_vault: str
+    zone_id: str | None = None  # the stack's public zone (exported as zoneId)
 
 
 def expected(settings: StackSettings, account: str) -> StackResources:
@@ -45,6 +46,7 @@ OUTPUT_KEYS = {
     "backupReplicaBucket": "replica_bucket",
     "backupVault": "vault",
     "backupDrVault": "dr_vault",
+    "zoneId": "zone_id",
 }
 
 

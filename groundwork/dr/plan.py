@@ -28,6 +28,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from groundwork.dr.aws import ClientFactory, OperatorError, call, missing, utc
+from groundwork.dr.endpoints import rehearsal_host
 from groundwork.dr.names import StackResources
 from groundwork.settings.model import StackSettings
 
@@ -41,6 +42,22 @@ class Choice:
 
 
 @dataclass
+class EdgePlan:
+    """How the DR stack's public names are served (EDGE-06).
+
+    It adopts the source stack's zone (a rebuild does not create a second zone of the same name:
+    the parent delegates to one). Taking the traffic, its ExternalDNS uses the source stack's owner
+    ID, so it takes over the API's records that ExternalDNS owns under that ID and points them at the
+    DR load balancer; rehearsing, it serves `<first label>-dr.<domain>` and touches no production
+    record."""
+
+    zone_id: str
+    take_traffic: bool
+    api_host: str | None
+    record_owner: str | None
+
+
+@dataclass
 class DrPlan:
     source_stack: str
     stack: str
@@ -51,6 +68,7 @@ class DrPlan:
     bucket: Choice | None
     certificate_arn: str | None
     notes: list[str] = field(default_factory=list)
+    edge: EdgePlan | None = None
 
     def to_json(self) -> dict[str, Any]:
         def c(x: Choice | None) -> Any:
@@ -69,6 +87,14 @@ class DrPlan:
             "cache": c(self.cache),
             "bucket": c(self.bucket),
             "certificateArn": self.certificate_arn,
+            "edge": None
+            if self.edge is None
+            else {
+                "zoneId": self.edge.zone_id,
+                "takesTraffic": self.edge.take_traffic,
+                "apiHost": self.edge.api_host,
+                "recordOwner": self.edge.record_owner,
+            },
             "notes": self.notes,
         }
 
@@ -181,6 +207,34 @@ def find_certificate(clients: ClientFactory, region: str, host: str | None) -> s
     return None
 
 
+def find_zone(clients: ClientFactory, domain: str) -> str:
+    """The ID of the account's one public hosted zone named `domain` (Route 53 is global)."""
+    route53 = clients("route53", "us-east-1")
+    zones = call("list hosted zones", route53.list_hosted_zones_by_name, DNSName=domain).get("HostedZones", [])
+    public = [z for z in zones if z["Name"].rstrip(".") == domain and not (z.get("Config") or {}).get("PrivateZone")]
+    if not public:
+        raise OperatorError(f"no public hosted zone {domain} in the account; is groundwork:edge.domain right?")
+    if len(public) > 1:
+        raise OperatorError(
+            f"{len(public)} public hosted zones are named {domain}; pass the stack's outputs (--outputs) so its zoneId "
+            "says which"
+        )
+    return str(public[0]["Id"]).rsplit("/", 1)[-1]
+
+
+def choose_edge(
+    clients: ClientFactory, settings: StackSettings, r: StackResources, *, rehearsal: bool
+) -> EdgePlan | None:
+    e = settings.edge
+    if not e.domain:
+        return None
+    zone_id = e.zone_id or r.zone_id or find_zone(clients, e.domain)
+    host = settings.ingress.host if settings.ingress.enabled else None
+    if rehearsal:
+        return EdgePlan(zone_id, False, rehearsal_host(host) if host else None, None)
+    return EdgePlan(zone_id, True, host, e.record_owner or settings.name_prefix)
+
+
 def choose(
     clients: ClientFactory,
     settings: StackSettings,
@@ -189,6 +243,7 @@ def choose(
     at: dt.datetime | None,
     *,
     certificate_arn: str | None = None,
+    rehearsal: bool = False,
 ) -> DrPlan:
     if region == settings.region:
         raise OperatorError(
@@ -197,8 +252,10 @@ def choose(
     database = choose_database(clients, r, region, at)
     cache = choose_cache(clients, r, region, at)
     bucket = choose_bucket(clients, r, region)
+    edge = choose_edge(clients, settings, r, rehearsal=rehearsal)
     cert = certificate_arn
-    needs_cert = settings.ingress.enabled and settings.ingress.certificate_arn is not None
+    # with a managed zone the DR stack requests and validates its own certificate (components/edge.py)
+    needs_cert = settings.ingress.enabled and settings.ingress.certificate_arn is not None and edge is None
     if needs_cert and cert is None:
         cert = find_certificate(clients, region, settings.ingress.host)
         if cert is None:
@@ -206,7 +263,19 @@ def choose(
                 f"no issued ACM certificate for {settings.ingress.host} in {region} (ACM certificates are regional): "
                 f"request one there, or pass --certificate-arn"
             )
-    plan = DrPlan(settings.stack, f"{settings.stack}-dr", region, at, database, cache, bucket, cert)
+    plan = DrPlan(settings.stack, f"{settings.stack}-dr", region, at, database, cache, bucket, cert, edge=edge)
+    if edge is not None and edge.take_traffic:
+        plan.notes.append(
+            f"the DR stack takes over {edge.api_host}: once its load balancer is up, its ExternalDNS (owner "
+            f"{edge.record_owner}) points the record at it; before failing back, scale the DR stack's ExternalDNS to "
+            "zero or destroy the DR stack, or the two clusters take turns writing the record"
+        )
+    if edge is not None and settings.edge.frontend is not None:
+        plan.notes.append(
+            f"the frontend CDN is global and keeps {settings.edge.frontend.host} (an alternate domain name belongs to "
+            "one distribution): its /api path follows the API's record to the DR region; its assets bucket is in "
+            f"{settings.region}: copy the assets to a bucket in {region} and point the distribution's origin at it"
+        )
     if cache is None:
         plan.notes.append("no cache snapshot in the DR region: the cache starts empty and fills from the database")
     if bucket is None:
@@ -273,6 +342,25 @@ def write_stack_file(project_dir: Path, plan: DrPlan, settings: StackSettings, *
     _section(config, "groundwork:registry")["replicateToDr"] = False
     if plan.certificate_arn:
         _section(config, "groundwork:ingress")["certificateArn"] = plan.certificate_arn
+    edge_exemption = None
+    if plan.edge is not None:
+        edge = _section(config, "groundwork:edge")
+        edge["zoneId"] = plan.edge.zone_id
+        # Route 53 allows one query-logging configuration per zone, and the zone is already signed:
+        # both stay with the source stack, which owns the zone
+        edge["dnssec"] = False
+        edge["queryLogging"] = False
+        edge.pop("frontend", None)  # CloudFront is global: the source stack's distribution keeps its host
+        ingress = _section(config, "groundwork:ingress")
+        ingress.pop("certificateArn", None)  # an override is of the lost region; the DR stack requests its own
+        if plan.edge.take_traffic:
+            edge["recordOwner"] = plan.edge.record_owner
+        elif plan.edge.api_host:
+            ingress["host"] = plan.edge.api_host
+        edge_exemption = (
+            f"the zone is Pulumi.{plan.source_stack}.yaml's, which signs it and logs its queries (one query-logging "
+            "configuration per zone)"
+        )
 
     expires = (today + dt.timedelta(days=30)).isoformat()
     reason = f"DR stack running in {plan.region} while {old_region} is lost; copies to it resume at fail-back"
@@ -285,6 +373,8 @@ def write_stack_file(project_dir: Path, plan: DrPlan, settings: StackSettings, *
         if control in present:
             continue
         exemptions.append(CommentedMap({"control": control, "reason": reason, "expires": expires}))
+    if edge_exemption and "EDGE-05" not in present:
+        exemptions.append(CommentedMap({"control": "EDGE-05", "reason": edge_exemption, "expires": expires}))
 
     header = (
         f"Generated by `groundwork dr plan` on {today.isoformat()} from Pulumi.{plan.source_stack}.yaml:\n"

@@ -127,6 +127,15 @@ class GroundworkMocks(mocks.Mocks):
                 "groupNames": [w.region] * len(names),
                 "state": args.args.get("state"),
             }
+        if token == "aws:route53/getZone:getZone":
+            # an adopted zone (edge.zoneId): the offline plan answers for the ID it is given
+            zone_id = str(args.args.get("zoneId") or "Z" + _hex(str(args.args.get("name")), 20).upper())
+            return {
+                "id": zone_id,
+                "name": args.args.get("name") or "",
+                "privateZone": False,
+                **_zone_outputs(zone_id, w),
+            }
         if token == "aws:secretsmanager/getSecretVersion:getSecretVersion":
             # operator-provided secrets: the offline plan cannot know their value, so it answers
             # with one placeholder JSON object whose every expected key is a placeholder
@@ -563,6 +572,78 @@ def _web_acl(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict
     return {"_id": acl_id, "arn": w.arn("wafv2", f"{scope}/webacl/{name}/{acl_id}"), "capacity": 1200}
 
 
+def _zone_outputs(zone_id: str, w: Where) -> dict:
+    n = int(_hex(zone_id, 4), 16)
+    return {
+        "zoneId": zone_id,
+        "arn": w.arn("route53", f"hostedzone/{zone_id}", regional=False, account=False),
+        "nameServers": [f"ns-{n % 2048}.awsdns-{n % 64:02d}.{tld}" for tld in ("com", "net", "org", "co.uk")],
+    }
+
+
+def _zone(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    zone_id = "Z" + _hex(urn, 20).upper()
+    return {"_id": zone_id, **_zone_outputs(zone_id, w)}
+
+
+def _certificate(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    # ACM gives one validation record per domain name and account, the same in every region
+    # (ACM User Guide, "DNS validation"): derived from them, not from the URN
+    domains = [i.get("domainName"), *(i.get("subjectAlternativeNames") or [])]
+    cert_id = _uuid(urn)
+    return {
+        "_id": w.arn("acm", f"certificate/{cert_id}"),
+        "arn": w.arn("acm", f"certificate/{cert_id}"),
+        "status": "PENDING_VALIDATION",
+        "domainValidationOptions": [
+            {
+                "domainName": d,
+                "resourceRecordName": f"_{_hex(w.account + str(d), 32)}.{d}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_hex(str(d) + w.account, 32)}.mhbtsbpdnt.acm-validations.aws.",
+            }
+            for d in dict.fromkeys(domains)
+            if d
+        ],
+    }
+
+
+def _certificate_validation(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    return {"_id": str(i.get("certificateArn")), "certificateArn": i.get("certificateArn")}
+
+
+def _record(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    record = str(i.get("name", "")).rstrip(".")
+    return {"_id": f"{i.get('zoneId')}_{record}_{i.get('type')}", "fqdn": record}
+
+
+def _distribution(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    dist_id = "E" + _hex(urn, 13).upper()
+    return {
+        "_id": dist_id,
+        "arn": w.arn("cloudfront", f"distribution/{dist_id}", regional=False),
+        "domainName": f"d{_hex(urn, 13)}.cloudfront.net",
+        "hostedZoneId": "Z2FDTNDATAQYW2",  # CloudFront's, in every account (Route 53 API, AliasTarget)
+        "status": "Deployed",
+        "etag": _hex(urn, 14).upper(),
+    }
+
+
+def _cloudfront_id(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    return {"_id": "E" + _hex(urn, 13).upper(), "etag": _hex(urn, 14).upper()}
+
+
+def _delivery(kind: str) -> Callable[[GroundworkMocks, dict, str, Where, str], dict]:
+    def outputs(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+        return {"_id": name, "name": name, "arn": w.arn("logs", f"{kind}:{name}")}
+
+    return outputs
+
+
+def _ksk(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
+    return {"_id": f"{i.get('hostedZoneId')},{i.get('name')}", "status": i.get("status", "ACTIVE")}
+
+
 def _pod_identity(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) -> dict:
     assoc = f"a-{_hex(urn, 17)}"
     return {
@@ -574,6 +655,16 @@ def _pod_identity(m: GroundworkMocks, i: dict, urn: str, w: Where, name: str) ->
 
 DATA_OUTPUTS: dict[str, Callable[[GroundworkMocks, dict, str, Where, str], dict]] = {
     "aws:wafv2/webAcl:WebAcl": _web_acl,
+    "aws:route53/zone:Zone": _zone,
+    "aws:route53/record:Record": _record,
+    "aws:route53/keySigningKey:KeySigningKey": _ksk,
+    "aws:acm/certificate:Certificate": _certificate,
+    "aws:acm/certificateValidation:CertificateValidation": _certificate_validation,
+    "aws:cloudfront/distribution:Distribution": _distribution,
+    "aws:cloudfront/originAccessControl:OriginAccessControl": _cloudfront_id,
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy": _cloudfront_id,
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": _delivery("delivery-source"),
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": _delivery("delivery-destination"),
     "aws:eks/podIdentityAssociation:PodIdentityAssociation": _pod_identity,
     "aws:rds/instance:Instance": _rds_instance,
     "aws:rds/proxy:Proxy": _rds_proxy,

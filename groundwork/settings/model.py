@@ -25,7 +25,7 @@ ENVIRONMENTS: tuple[str, ...] = ("dev", "staging", "prod")
 DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 ROLE_ARN = r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]{1,512}$"
 REGION = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"
-CONTROL_ID = r"^(NET|EKS|DB|CACHE|DR|SEC|K8S|OBS|GIT|GOV)-\d{2}$"
+CONTROL_ID = r"^(NET|EKS|DB|CACHE|DR|SEC|K8S|OBS|GIT|GOV|EDGE)-\d{2}$"
 
 
 def hint(allowed: str, fix: str | None = None, **extra: Any) -> dict[str, Any]:
@@ -529,6 +529,79 @@ class IngressSettings(Settings_):
     waf_log_retention_days: RetentionDays = Field(90, description="Retention of the WAF log group (KMS-encrypted).")
 
 
+ZONE_ID = r"^[A-Z0-9]{1,32}$"  # Route 53 API Reference, HostedZone.Id: up to 32 characters (IDs AWS gives start with Z)
+CDN_PATH = r"^/[A-Za-z0-9_\-./*]*\*$"
+
+
+class FrontendSettings(Settings_):
+    """`groundwork:edge.frontend`: static assets from a private S3 bucket through CloudFront (EDGE-03, EDGE-04)."""
+
+    host: str = Field(
+        pattern=HOSTNAME,
+        description="Host name the browser loads the frontend from (e.g. app.example.com); inside `edge.domain`.",
+        json_schema_extra=hint("a host name inside edge.domain, e.g. app.example.com"),
+    )
+    api_path: str | None = Field(
+        "/api/*",
+        pattern=CDN_PATH,
+        description="CloudFront path pattern sent to the API's load balancer (same origin for the browser, no "
+        "CORS); the path reaches the services unchanged. null: the frontend host serves only the assets.",
+        json_schema_extra=hint("a CloudFront path pattern ending in *, e.g. /api/*, or null"),
+    )
+    waf: bool = Field(
+        True,
+        description="A WAF web ACL (scope CLOUDFRONT, created in us-east-1) on the distribution; required in prod "
+        "(EDGE-04).",
+    )
+    waf_rate_limit: int = Field(
+        2000, ge=100, le=2_000_000_000, description="Requests per IP per 5 minutes before the CDN's WAF blocks it."
+    )
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
+        "PriceClass_100",
+        description="CloudFront edge locations used: PriceClass_100 is North America and Europe (the cheapest).",
+    )
+    log_retention_days: RetentionDays = Field(
+        90, description="Retention of the distribution's access logs (a KMS-encrypted log group in us-east-1)."
+    )
+
+
+class EdgeSettings(Settings_):
+    """`groundwork:edge`: the stack's public DNS zone, its certificates and the frontend CDN (EDGE-01..05)."""
+
+    domain: str | None = Field(
+        None,
+        pattern=HOSTNAME,
+        description="The public hosted zone the stack manages (e.g. prod.example.com): the API host "
+        "(`ingress.host`) and the frontend host live inside it. Required while the stack serves anything to the "
+        "internet (EDGE-01).",
+        json_schema_extra=hint("a DNS domain, e.g. prod.example.com"),
+    )
+    zone_id: str | None = Field(
+        None,
+        pattern=ZONE_ID,
+        description="Adopt this existing public hosted zone for `domain` instead of creating one (the zone is "
+        "read, never modified beyond the stack's records, DNSSEC and query logging).",
+        json_schema_extra=hint("a Route 53 hosted zone ID, e.g. Z0123456789ABCDEFGHIJ"),
+    )
+    dnssec: bool = Field(
+        True,
+        description="DNSSEC signing of the zone with a key-signing key in KMS (us-east-1); required in prod "
+        "(EDGE-05). The parent zone needs the DS record `groundwork doctor` prints.",
+    )
+    query_logging: bool = Field(
+        True, description="DNS query logs to a KMS-encrypted log group in us-east-1; required in prod (EDGE-05)."
+    )
+    query_log_retention_days: RetentionDays = Field(90, description="Retention of the DNS query log group.")
+    record_owner: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][-a-z0-9]{0,62}$",
+        description="ExternalDNS owner ID of the API's records (default: the stack's `<project>-<stack>`). A DR stack "
+        "written by `groundwork dr plan` sets the source stack's, so it takes over those records (EDGE-06).",
+        json_schema_extra=hint("a <project>-<stack> name, e.g. groundwork-prod"),
+    )
+    frontend: FrontendSettings | None = Field(None, description="The frontend CDN; none: no frontend is served.")
+
+
 class RegistrySettings(Settings_):
     """`groundwork:registry`: one ECR repository per service (GIT-06)."""
 
@@ -951,6 +1024,7 @@ class StackSettings(Settings_):
     backups: BackupsSettings = Field(default_factory=BackupsSettings, description="Backup buckets and AWS Backup.")  # type: ignore[arg-type]
     platform: PlatformSettings = Field(default_factory=PlatformSettings, description="Namespaces and guardrails.")  # type: ignore[arg-type]
     ingress: IngressSettings = Field(default_factory=IngressSettings, description="Load balancer controller and ALB.")  # type: ignore[arg-type]
+    edge: EdgeSettings = Field(default_factory=EdgeSettings, description="Public DNS, certificates, frontend CDN.")  # type: ignore[arg-type]
     registry: RegistrySettings = Field(default_factory=RegistrySettings, description="ECR repositories.")  # type: ignore[arg-type]
     gitops: GitOpsSettings = Field(default_factory=GitOpsSettings, description="Argo CD.")  # type: ignore[arg-type]
     observability: ObservabilitySettings = Field(

@@ -25,6 +25,7 @@ from groundwork.settings.model import (
     CostSettings,
     DatabaseSettings,
     DeliverySettings,
+    EdgeSettings,
     Exemption,
     GitOpsSettings,
     IngressSettings,
@@ -61,6 +62,7 @@ class Context:
     backups: BackupsSettings | None = None
     platform: PlatformSettings | None = None
     ingress: IngressSettings | None = None
+    edge: EdgeSettings | None = None
     registry: RegistrySettings | None = None
     gitops: GitOpsSettings | None = None
     observability: ObservabilitySettings | None = None
@@ -792,13 +794,15 @@ def ingress(ctx: Context) -> Iterator[Finding]:
                 "K8S-11",
             )
         return
-    if ctx.stg_plus and i.scheme == "internet-facing" and not i.certificate_arn:
+    managed = bool(ctx.edge and ctx.edge.domain and i.host)  # the program requests the certificate (EDGE-02)
+    if ctx.stg_plus and i.scheme == "internet-facing" and not i.certificate_arn and not managed:
         yield Problem(
             _k("ingress.certificateArn"),
             MISSING_VALUE,
             f"{ctx.environment}'s load balancer serves HTTPS only (HTTP redirects to it) with an ACM certificate",
-            "an ACM certificate ARN in the stack's region",
-            "request or import a certificate in ACM and set groundwork:ingress.certificateArn",
+            "a certificate the program requests (groundwork:edge.domain and groundwork:ingress.host) or, as an "
+            "override, an ACM certificate ARN in the stack's region",
+            "set groundwork:edge.domain and groundwork:ingress.host (docs/edge.md)",
             "NET-10",
         )
     if i.certificate_arn:
@@ -830,6 +834,126 @@ def ingress(ctx: Context) -> Iterator[Finding]:
             "remove groundwork:ingress.waf (default true)",
             "NET-10",
         )
+
+
+def _inside(host: str, domain: str) -> bool:
+    return host == domain or host.endswith("." + domain)
+
+
+@rule
+def edge(ctx: Context) -> Iterator[Finding]:
+    """EDGE-01, EDGE-02, EDGE-04, EDGE-05: the stack's public names live in the zone it manages."""
+    e, i = ctx.edge, ctx.ingress
+    if e is None:
+        return
+    public_api = bool(
+        i and i.enabled and i.scheme == "internet-facing" and ctx.services and any(s.ingress for s in ctx.services)
+    )
+    if not e.domain:
+        if public_api or e.frontend:
+            yield Problem(
+                _k("edge.domain"),
+                MISSING_VALUE,
+                "the stack serves the internet but manages no DNS zone: its names would be edited by hand",
+                "a DNS domain whose zone the stack creates or adopts (e.g. prod.example.com)",
+                "set groundwork:edge.domain (and edge.zoneId to adopt an existing zone); docs/edge.md",
+                "EDGE-01",
+            )
+        if e.zone_id:
+            yield Problem(
+                _k("edge.zoneId"),
+                e.zone_id,
+                "a zone to adopt without the domain it serves",
+                "a zone ID together with edge.domain",
+                "set groundwork:edge.domain to the zone's name",
+                "EDGE-01",
+            )
+        return
+    if i and i.enabled and i.scheme == "internet-facing":
+        if public_api and not i.host:
+            yield Problem(
+                _k("ingress.host"),
+                MISSING_VALUE,
+                "the API needs a host name in the stack's zone for its record and its certificate",
+                f"a host name inside {e.domain}, e.g. api.{e.domain}",
+                f"set groundwork:ingress.host: api.{e.domain}",
+                "EDGE-01",
+            )
+        if i.host and not _inside(i.host, e.domain):
+            yield Problem(
+                _k("ingress.host"),
+                i.host,
+                f"the API host is outside the stack's zone {e.domain}: the program cannot manage its record",
+                f"a host name inside {e.domain}",
+                f"use a name ending in .{e.domain}, or change groundwork:edge.domain",
+                "EDGE-01",
+            )
+        if i.host and i.certificate_arn:
+            # EDGE-02: a hand-supplied certificate only as an explicit override, i.e. an exemption of
+            # EDGE-02 with its reason and expiry (which turns this problem into a warning)
+            yield Problem(
+                _k("ingress.certificateArn"),
+                i.certificate_arn,
+                f"a hand-supplied certificate would replace the one the stack requests, validates and renews for {i.host}",
+                "no certificateArn while edge.domain is set, or an EDGE-02 exemption saying why",
+                "remove groundwork:ingress.certificateArn, or add to groundwork:exemptions "
+                "{control: EDGE-02, reason: ..., expires: ...} while the zone is not yet delegated (docs/edge.md)",
+                "EDGE-02",
+            )
+    f = e.frontend
+    if f is not None:
+        if not _inside(f.host, e.domain):
+            yield Problem(
+                _k("edge.frontend.host"),
+                f.host,
+                f"the frontend host is outside the stack's zone {e.domain}",
+                f"a host name inside {e.domain}",
+                f"use a name ending in .{e.domain}",
+                "EDGE-01",
+            )
+        if i and f.host == i.host:
+            yield Problem(
+                _k("edge.frontend.host"),
+                f.host,
+                "the frontend and the API share a host name; each needs its own record",
+                f"a host name other than {i.host}",
+                f"e.g. app.{e.domain} (the API stays reachable under {f.api_path or '/api/*'} of it)",
+                "EDGE-01",
+            )
+        # (a disabled controller with exposed services is the ingress rule's problem, K8S-11: no knock-on here)
+        # and a missing API host is reported once, above
+        knock_on = bool(i and not i.enabled and ctx.services and any(s.ingress for s in ctx.services)) or bool(
+            public_api and i and not i.host
+        )
+        if f.api_path and not knock_on and not (i and i.enabled and i.host and i.scheme == "internet-facing"):
+            yield Problem(
+                _k("edge.frontend.apiPath"),
+                f.api_path,
+                "the CDN sends this path to the API's load balancer, and the stack has no public API host",
+                "null, or a path with an internet-facing ingress and ingress.host",
+                "set groundwork:edge.frontend.apiPath: null, or set groundwork:ingress.host",
+                "EDGE-04",
+            )
+        if ctx.prod and not f.waf:
+            yield Problem(
+                _k("edge.frontend.waf"),
+                False,
+                "prod's CDN is behind a WAF web ACL (scope CLOUDFRONT)",
+                "true in prod",
+                "remove groundwork:edge.frontend.waf (default true)",
+                "EDGE-04",
+            )
+    if ctx.prod:
+        for key, value in (("dnssec", e.dnssec), ("queryLogging", e.query_logging)):
+            if not value:
+                yield Problem(
+                    _k(f"edge.{key}"),
+                    False,
+                    "prod's zone is signed with DNSSEC and logs its queries",
+                    "true in prod",
+                    f"remove groundwork:edge.{key} (default true)",
+                    "EDGE-05",
+                )
 
 
 @rule

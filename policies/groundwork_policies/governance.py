@@ -64,6 +64,12 @@ SCOPED_NAMES = (
     "aws:eks/addon:Addon",
     "aws:eks/accessEntry:AccessEntry",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    # DNS names are what they name (a zone is its domain, a record its host name) and a
+    # key-signing key's name is unique within its zone and takes no hyphen (Route 53 API
+    # Reference, CreateKeySigningKey): the zone, not the stack prefix, keeps stacks apart
+    "aws:route53/zone:Zone",
+    "aws:route53/record:Record",
+    "aws:route53/keySigningKey:KeySigningKey",
 )
 NAME_PROPS = {
     "aws:s3/bucket:Bucket": "bucket",

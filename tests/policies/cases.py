@@ -1715,6 +1715,163 @@ def _provider_tags(w: World, name: str, provider: str | None, tags: dict) -> Wor
     return w
 
 
+# -- edge (EDGE-01..05) -------------------------------------------------------------------------------
+P = "aws-route53-record-require-stack-target"
+case(
+    P,
+    "alias-elsewhere",
+    deps("app-a", "aliases", []),
+    ["[EDGE-01] record app-a aliases something that is not the stack's distribution"],
+)
+case(
+    P,
+    "foreign-zone",
+    chain(deps("app-a", "zoneId", []), patch("app-a", "zoneId", "ZOTHERZONE")),
+    ["[EDGE-01] record app-a is written into a zone the stack does not manage (ZOTHERZONE)"],
+)
+case(
+    P,
+    "cname-elsewhere",
+    patch("cert-api-record", "records", ["old-lb-123.eu-west-1.elb.amazonaws.com"]),
+    [
+        "[EDGE-01] record cert-api-record points at old-lb-123.eu-west-1.elb.amazonaws.com the stack does not own "
+        "(only aliases to its distribution and its certificates' validation records)"
+    ],
+)
+P = "aws-acm-certificate-require-dns-validation"
+case(
+    P,
+    "email-validation",
+    patch("cert-api", "validationMethod", "EMAIL"),
+    ["[EDGE-02] certificate cert-api is validated by EMAIL, not DNS"],
+)
+case(
+    P,
+    "never-validated",
+    remove("cert-api-validation"),
+    ["[EDGE-02] certificate cert-api has no CertificateValidation: it could be used while pending"],
+)
+case(
+    P,
+    "cloudfront-cert-outside-us-east-1",
+    lambda w: _provider_tags(w, "cert-app", "primary", {"Name": "app.example.com"}),
+    [
+        "[EDGE-02] distribution distribution uses a certificate from eu-west-1: CloudFront only accepts "
+        "certificates from us-east-1"
+    ],
+)
+case(
+    P,
+    "distribution-uses-pending-cert",
+    deps("distribution", "viewerCertificate", ["cert-app"]),
+    ["[EDGE-02] distribution distribution uses its certificate before validation (take CertificateValidation's ARN)"],
+)
+case(
+    P,
+    "listener-uses-pending-cert",
+    deps("ingress-params", "spec", ["cert-api"]),
+    [
+        "[EDGE-02] IngressClassParams ingress-params uses a certificate before validation "
+        "(take CertificateValidation's ARN)"
+    ],
+)
+P = "aws-s3-frontend-bucket-require-origin-access-control"
+case(
+    P,
+    "no-oac",
+    patch("distribution", "origins[0].originAccessControlId", DELETE),
+    ["[EDGE-03] distribution distribution's S3 origin assets has no Origin Access Control"],
+)
+case(
+    P,
+    "website-endpoint",
+    patch("distribution", "origins[0].domainName", "b.s3-website-eu-west-1.amazonaws.com"),
+    ["[EDGE-03] distribution distribution reads a public website endpoint (b.s3-website-eu-west-1.amazonaws.com)"],
+)
+case(
+    P,
+    "legacy-oai",
+    patch(
+        "distribution", "origins[0].s3OriginConfig", {"originAccessIdentity": "origin-access-identity/cloudfront/E2"}
+    ),
+    ["[EDGE-03] distribution distribution uses a legacy origin access identity, not OAC"],
+)
+
+
+def _any_distribution(w: World) -> World:
+    w = w.copy()
+    doc = json.loads(w.resources["frontend-policy"].props["policy"])
+    doc["Statement"][-1]["Condition"] = {
+        "StringLike": {"AWS:SourceArn": "arn:aws:cloudfront::333333333333:distribution/*"}
+    }
+    w.resources["frontend-policy"].props["policy"] = json.dumps(doc)
+    return w
+
+
+case(
+    P,
+    "any-distribution",
+    _any_distribution,
+    [
+        "[EDGE-03] bucket policy frontend-policy lets CloudFront read for any distribution "
+        "(condition AWS:SourceArn on the stack's distribution)"
+    ],
+)
+P = "aws-cloudfront-distribution-require-tls-headers-logging"
+case(
+    P,
+    "tls-1-1",
+    patch("distribution", "viewerCertificate.minimumProtocolVersion", "TLSv1.1_2016"),
+    ["[EDGE-04] distribution distribution accepts viewers below TLSv1.2_2021 (TLSv1.1_2016)"],
+)
+case(
+    P,
+    "tls-1-2-2019",
+    patch("distribution", "viewerCertificate.minimumProtocolVersion", "TLSv1.2_2019"),
+    ["[EDGE-04] distribution distribution accepts viewers below TLSv1.2_2021 (TLSv1.2_2019)"],
+)
+case(
+    P,
+    "default-certificate",
+    patch(
+        "distribution",
+        "viewerCertificate",
+        {"cloudfrontDefaultCertificate": True, "minimumProtocolVersion": "TLSv1.2_2021"},
+    ),
+    ["[EDGE-04] distribution distribution serves the default *.cloudfront.net certificate (TLS 1.0 allowed)"],
+)
+case(
+    P,
+    "plain-http",
+    patch("distribution", "orderedCacheBehaviors[0].viewerProtocolPolicy", "allow-all"),
+    ["[EDGE-04] distribution distribution serves /api/* over plain HTTP"],
+)
+case(
+    P,
+    "no-headers",
+    patch("distribution", "defaultCacheBehavior.responseHeadersPolicyId", DELETE),
+    ["[EDGE-04] distribution distribution's default behaviour adds no security headers"],
+)
+case(
+    P,
+    "no-logging",
+    remove("access-delivery"),
+    ["[EDGE-04] distribution distribution logs no requests"],
+)
+P = "aws-cloudfront-distribution-require-waf"
+case(P, "no-waf", patch("distribution", "webAclId", DELETE), ["[EDGE-04] no WAF web ACL"], target="distribution")
+P = "aws-route53-zone-require-dnssec-and-query-logging"
+case(P, "not-signed", remove("dnssec"), ["[EDGE-05] zone zone is not signed with DNSSEC"])
+case(
+    P,
+    "signing-off",
+    patch("dnssec", "signingStatus", "NOT_SIGNING"),
+    ["[EDGE-05] zone zone is not signed with DNSSEC"],
+)
+case(P, "key-inactive", patch("ksk", "status", "INACTIVE"), ["[EDGE-05] zone zone is not signed with DNSSEC"])
+case(P, "no-query-log", remove("query-log"), ["[EDGE-05] zone zone logs no queries"])
+
+
 # Violations expected on a stack that holds only unrelated resources (presence controls).
 EMPTY_STACK = {
     "aws-cloudtrail-require-audited-management-events": ["[SEC-07] no CloudTrail trail records management events"],

@@ -47,6 +47,21 @@ PROVIDERS = {
             }
         ),
     },
+    "global": {  # us-east-1: CloudFront's certificate and WAF, DNSSEC keys, query logs
+        "region": "us-east-1",
+        "allowedAccountIds": '["333333333333"]',
+        "defaultTags": json.dumps(
+            {
+                "tags": {
+                    "Environment": "prod",
+                    "Project": "groundwork",
+                    "Owner": "platform-team",
+                    "CostCenter": "platform",
+                    "ManagedBy": "pulumi",
+                }
+            }
+        ),
+    },
     "dr": {
         "region": "eu-central-1",
         "allowedAccountIds": '["333333333333"]',

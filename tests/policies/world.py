@@ -904,6 +904,7 @@ def build() -> World:
                 "wafv2AclArn": "arn:waf",
             },
         },
+        {"spec": ["cert-api-validation"]},
         provider=None,
     )
     add(
@@ -1092,5 +1093,187 @@ def build() -> World:
             },
             provider=None,
         )
+
+    # -- edge (EDGE-01..05): zone, certificates, the frontend bucket and its distribution ---------
+    add("aws:route53/zone:Zone", "zone", {"name": "example.com", "forceDestroy": False}, protect=True)
+    add(
+        "aws:kms/key:Key",
+        "key-dnssec",
+        {
+            "customerMasterKeySpec": "ECC_NIST_P256",
+            "keyUsage": "SIGN_VERIFY",
+            "enableKeyRotation": False,
+            "policy": _policy(
+                {
+                    "Sid": "AccountAdministration",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                    "Action": "kms:*",
+                    "Resource": "*",
+                }
+            ),
+            "tags": {"Name": f"{CLUSTER}-dnssec"},
+        },
+        provider="global",
+        protect=True,
+    )
+    add(
+        "aws:route53/keySigningKey:KeySigningKey",
+        "ksk",
+        {"hostedZoneId": "Z1", "name": "groundwork_prod_ksk", "status": "ACTIVE", "keyManagementServiceArn": "arn:k"},
+        {"hostedZoneId": ["zone"], "keyManagementServiceArn": ["key-dnssec"]},
+    )
+    add(
+        "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec",
+        "dnssec",
+        {"hostedZoneId": "Z1", "signingStatus": "SIGNING"},
+        {"hostedZoneId": ["ksk"]},
+    )
+    add(
+        "aws:cloudwatch/logGroup:LogGroup",
+        "query-logs",
+        {"name": f"/aws/route53/{CLUSTER}/example.com", "retentionInDays": 90, "kmsKeyId": "arn:k"},
+        provider="global",
+        protect=True,
+    )
+    add(
+        "aws:route53/queryLog:QueryLog",
+        "query-log",
+        {"zoneId": "Z1", "cloudwatchLogGroupArn": "arn:lg"},
+        {"zoneId": ["zone"], "cloudwatchLogGroupArn": ["query-logs"]},
+    )
+    for cert, host, provider in (("cert-api", "api.example.com", "primary"), ("cert-app", "app.example.com", "global")):
+        add(
+            "aws:acm/certificate:Certificate",
+            cert,
+            {"domainName": host, "validationMethod": "DNS", "tags": {"Name": host}},
+            provider=provider,
+        )
+        add(
+            "aws:route53/record:Record",
+            f"{cert}-record",
+            {
+                "zoneId": "Z1",
+                "name": f"_abc.{host}.",
+                "type": "CNAME",
+                "ttl": 300,
+                "records": ["_def.mhbtsbpdnt.acm-validations.aws."],
+            },
+            {"zoneId": ["zone"], "name": [cert], "type": [cert], "records": [cert]},
+        )
+        add(
+            "aws:acm/certificateValidation:CertificateValidation",
+            f"{cert}-validation",
+            {"certificateArn": f"arn:aws:acm:x:{ACCOUNT}:certificate/{cert}"},
+            {"certificateArn": [cert], "validationRecordFqdns": [f"{cert}-record"]},
+            provider=provider,
+        )
+    add(
+        "aws:cloudfront/originAccessControl:OriginAccessControl",
+        "oac",
+        {"name": f"{CLUSTER}-frontend", "originAccessControlOriginType": "s3", "signingBehavior": "always"},
+        provider="global",
+    )
+    add(
+        "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+        "headers",
+        {
+            "name": f"{CLUSTER}-frontend-security-headers",
+            "securityHeadersConfig": {"frameOptions": {"frameOption": "DENY"}},
+        },
+        provider="global",
+    )
+    behaviour = {
+        "targetOriginId": "assets",
+        "viewerProtocolPolicy": "redirect-to-https",
+        "allowedMethods": ["GET", "HEAD", "OPTIONS"],
+        "cachedMethods": ["GET", "HEAD"],
+        "responseHeadersPolicyId": "rhp-1",
+    }
+    add(
+        "aws:cloudfront/distribution:Distribution",
+        "distribution",
+        {
+            "aliases": ["app.example.com"],
+            "enabled": True,
+            "origins": [
+                {
+                    "originId": "assets",
+                    "domainName": f"{CLUSTER}-frontend-{ACCOUNT}.s3.eu-west-1.amazonaws.com",
+                    "originAccessControlId": "E1",
+                },
+                {
+                    "originId": "api",
+                    "domainName": "api.example.com",
+                    "customOriginConfig": {"originProtocolPolicy": "https-only", "originSslProtocols": ["TLSv1.2"]},
+                },
+            ],
+            "defaultCacheBehavior": behaviour,
+            "orderedCacheBehaviors": [
+                {**behaviour, "pathPattern": "/api/*", "targetOriginId": "api", "viewerProtocolPolicy": "https-only"}
+            ],
+            "viewerCertificate": {
+                "acmCertificateArn": "arn:cert",
+                "sslSupportMethod": "sni-only",
+                "minimumProtocolVersion": "TLSv1.2_2021",
+            },
+            "webAclId": "arn:aws:wafv2:us-east-1:333333333333:global/webacl/frontend/1",
+        },
+        {"viewerCertificate": ["cert-app-validation"], "origins": ["oac"], "defaultCacheBehavior": ["headers"]},
+        provider="global",
+    )
+    add(
+        "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+        "access-source",
+        {"name": f"{CLUSTER}-frontend-access", "logType": "ACCESS_LOGS", "resourceArn": "arn:d"},
+        {"resourceArn": ["distribution"]},
+        provider="global",
+    )
+    add(
+        "aws:cloudwatch/logDelivery:LogDelivery",
+        "access-delivery",
+        {"deliverySourceName": f"{CLUSTER}-frontend-access", "deliveryDestinationArn": "arn:dd"},
+        {"deliverySourceName": ["access-source"]},
+        provider="global",
+    )
+    for record_type in ("A", "AAAA"):
+        add(
+            "aws:route53/record:Record",
+            f"app-{record_type.lower()}",
+            {
+                "zoneId": "Z1",
+                "name": "app.example.com",
+                "type": record_type,
+                "aliases": [{"name": "d1.cloudfront.net", "zoneId": "Z2FDTNDATAQYW2", "evaluateTargetHealth": False}],
+            },
+            {"zoneId": ["zone"], "aliases": ["distribution"]},
+        )
+    bucket(
+        "frontend",
+        "primary",
+        "frontend",
+        [
+            {
+                "id": "expire-superseded-assets",
+                "status": "Enabled",
+                "filter": {},
+                "noncurrentVersionExpiration": {"noncurrentDays": 30},
+                "abortIncompleteMultipartUpload": {"daysAfterInitiation": 1},
+            }
+        ],
+    )
+    frontend_policy = json.loads(r["frontend-policy"].props["policy"])
+    frontend_policy["Statement"].append(
+        {
+            "Sid": "CloudFrontOriginAccessControl",
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudfront.amazonaws.com"},
+            "Action": "s3:GetObject",
+            "Resource": f"arn:aws:s3:::{CLUSTER}-frontend-{ACCOUNT}/*",
+            "Condition": {"StringEquals": {"AWS:SourceArn": f"arn:aws:cloudfront::{ACCOUNT}:distribution/E1"}},
+        }
+    )
+    r["frontend-policy"].props["policy"] = json.dumps(frontend_policy)
+    r["frontend-policy"].deps["policy"] = ["distribution"]
 
     return World(resources=r, services=SERVICES)
