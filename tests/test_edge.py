@@ -51,6 +51,9 @@ def test_certificates_are_requested_where_they_are_used_and_used_only_once_valid
         [option["resourceRecordValue"]],
     )
     assert record.props["allowOverwrite"] is True and record.options.get("retainOnDelete") is True
+    # ACM issues only once it sees the record: the validation waits for it, and everything else for the validation
+    assert deps(validations["edge-api"], "validationRecordFqdns") == [record.urn]
+    assert deps(validations["edge-api"], "certificateArn") == [certs["edge-api"].urn]
 
 
 def test_the_distribution_follows_cloudfronts_rules(prod: Graph) -> None:
