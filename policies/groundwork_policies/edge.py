@@ -180,7 +180,7 @@ def _behaviours(d: Res) -> list[dict]:
 def distribution_hardening(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     for d in g.of(DISTRIBUTION):
         viewer = d.props.peek("viewerCertificate") or {}
-        if isinstance(viewer, dict) and not unknown(viewer):
+        if isinstance(viewer, dict):  # UNKNOWN (a value unknown at preview) is no dict
             if viewer.get("cloudfrontDefaultCertificate"):
                 yield f"distribution {d.name} serves the default *.cloudfront.net certificate (TLS 1.0 allowed)", d.urn
             minimum = viewer.get("minimumProtocolVersion")

@@ -109,3 +109,31 @@ def test_access_logs_must_be_delivered_from_the_distribution_itself() -> None:
     w = WORLD.copy()
     w.resources["access-delivery"].deps = {"deliveryDestinationArn": ["access-source"]}
     assert run(DISTRIBUTION, w) == ["[EDGE-04] distribution distribution logs no requests"]
+
+
+ZONES = "aws-route53-zone-require-dnssec-and-query-logging"
+NOT_SIGNED = ["[EDGE-05] zone zone is not signed with DNSSEC"]
+
+
+def wired(**deps: dict[str, list[str]]) -> World:
+    w = WORLD.copy()
+    for name, d in deps.items():
+        w.resources[name].deps = d
+    return w
+
+
+def test_only_the_zone_id_ties_signing_keys_and_query_logs_to_a_zone() -> None:
+    """DNSSEC counts for a zone only through hostedZoneId (its own, or its key's), a key only through
+    its hostedZoneId, a query log only through its zoneId: any other tie (a name derived from the zone,
+    an ordering dependency) is another zone's configuration."""
+    assert run(ZONES, wired(dnssec={"signingStatus": ["zone"]})) == NOT_SIGNED
+    assert run(ZONES, wired(dnssec={"signingStatus": ["ksk"]})) == NOT_SIGNED
+    assert run(ZONES, wired(ksk={"name": ["zone"]}, dnssec={"hostedZoneId": ["zone"]})) == NOT_SIGNED
+    two_keys = wired(dnssec={"hostedZoneId": ["ksk-2"]})
+    two_keys.resources["ksk-2"] = type(WORLD.resources["ksk"])(
+        "aws:route53/keySigningKey:KeySigningKey", "ksk-2", {"status": "ACTIVE", "name": "other"}, {"name": ["zone"]}
+    )
+    assert run(ZONES, two_keys) == NOT_SIGNED
+    assert run(ZONES, wired(**{"query-log": {"cloudwatchLogGroupArn": ["zone"]}})) == [
+        "[EDGE-05] zone zone logs no queries"
+    ]
