@@ -86,3 +86,47 @@ def test_registry_rejects_duplicate_names() -> None:
         registry.resource("aws-x-z", controls="NET-99", types="t", severity="low", description="d", remediation="r")(
             lambda r, ctx: []
         )
+
+
+# Policies whose tier is not the strictest tier of their controls: the part of the control the
+# catalogue reserves for a higher tier (the words are checked against the row), or a reason.
+TIER_EXCEPTIONS = {
+    "aws-backup-vault-require-lock": ("prod", "vault lock in prod"),
+    "aws-cloudfront-distribution-require-waf": ("prod", "WAF prod"),
+    "aws-eks-cluster-no-public-endpoint": ("prod", "off prod"),
+    "aws-eks-node-group-min-two-nodes": ("stg+", "min size ≥ 2 in stg+"),
+    "aws-elasticache-require-7-day-snapshots": ("prod", "≥ 7 in prod"),
+    "aws-lb-require-waf": ("prod", "WAF prod"),
+    "aws-rds-instance-require-30-day-backups": ("prod", "≥ 30 in prod"),
+    "aws-rds-instance-require-insights-and-monitoring": ("stg+", "all / stg+"),
+    "kubernetes-argocd-high-availability": ("prod", "HA in prod"),
+    "kubernetes-prometheus-high-availability": ("prod", "HA prod"),
+    "kubernetes-tracing-sampling-prod": ("prod", "10 % in prod"),
+    # looser than CACHE-01 (stg+): a standalone cache cluster also lacks transit encryption with AUTH,
+    # which every tier needs, so it is refused in dev too
+    "aws-elasticache-require-replication-group": ("all", None),
+    # K8S-09 (HPA and PDB) is stg+, but this policy checks that the admission policies of every
+    # workload control (K8S-05..08, SEC-05: all tiers) are installed: in Audit mode in dev too
+    "kubernetes-admission-policies-present": ("all", None),
+}
+
+
+def test_every_policy_is_mandatory_from_the_tier_of_its_controls() -> None:
+    """A policy is mandatory from the strictest tier of its controls (controls.md "Tier"), or as
+    TIER_EXCEPTIONS says with the catalogue's words for it. A dropped `tier=` would make a prod
+    control mandatory in dev (issue 18: such mutants survived in rds.py)."""
+    import groundwork_policies as pack
+
+    order = {"all": 0, "stg+": 1, "prod": 2}
+    found = {}
+    for name, spec in pack.REGISTRY.specs.items():
+        controls = [CONTROLS[c] for c in spec.controls]
+        strictest = max((c.tier for c in controls), key=order.__getitem__)
+        if name in TIER_EXCEPTIONS:
+            tier, words = TIER_EXCEPTIONS[name]
+            assert words is None or any(words in f"{c.title} {c.tier_note}" for c in controls), name
+            found[name] = spec.tier == tier
+        else:
+            found[name] = spec.tier == strictest
+    assert [n for n, ok in found.items() if not ok] == []
+    assert set(TIER_EXCEPTIONS) <= set(found)
