@@ -681,6 +681,18 @@ case(
     ["[DB-01] autoMinorVersionUpgrade is false"],
     target="db",
 )
+# only a snapshot restore may leave the engine to the snapshot; a restore that names one is judged
+case(P, "engine-missing", patch("db", "engine", DELETE), ["[DB-01] engine is None, not postgres"], target="db")
+case(
+    P,
+    "restored-as-mysql",
+    chain(
+        patch("db", "snapshotIdentifier", "arn:aws:rds:eu-west-1:333333333333:snapshot:x"),
+        patch("db", "engine", "mysql"),
+    ),
+    ["[DB-01] engine is 'mysql', not postgres"],
+    target="db",
+)
 
 case(
     "aws-rds-instance-require-multi-az",
