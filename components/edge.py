@@ -437,14 +437,14 @@ class Edge(pulumi.ComponentResource):
         )
         source = aws.cloudwatch.LogDeliverySource(
             f"{name}-frontend-access-logs",
-            name=args.naming.physical("frontend-access"),
+            name=args.naming.physical("frontend-access", kind="log-delivery"),
             log_type="ACCESS_LOGS",
             resource_arn=distribution.arn,
             opts=self._global,
         )
         destination = aws.cloudwatch.LogDeliveryDestination(
             f"{name}-frontend-access-logs",
-            name=args.naming.physical("frontend-access"),
+            name=args.naming.physical("frontend-access", kind="log-delivery"),
             delivery_destination_configuration=aws.cloudwatch.LogDeliveryDestinationDeliveryDestinationConfigurationArgs(
                 destination_resource_arn=logs.arn
             ),

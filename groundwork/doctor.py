@@ -132,14 +132,14 @@ def _record(route53: Any, zone_id: str, name: str, kind: str) -> list[str]:
     ]
 
 
-ZONE_URN = "urn:pulumi:{stack}::{project}::groundwork:edge:Edge$aws:route53/zone:Zone::edge-zone"
-
-
 def _first_up(s: StackSettings, where: str = "the delegation at the registrar") -> str:
+    # not `pulumi up --target <zone>`: the zone's component and provider are new too and a targeted
+    # update refuses to create a resource whose parent it does not target, while targeting the
+    # component takes all its children, the certificates included (pulumi/pulumi#5869, #7605)
     return (
-        f"create the zone alone first (`pulumi up --target '{ZONE_URN.format(stack=s.stack, project=s.project)}'`), "
-        f"add {where} with its name servers (the stack's `nameServers`), then run the full `pulumi up`; "
-        "or adopt a delegated zone with edge.zoneId (docs/edge.md)"
+        f"create the zone first (`aws route53 create-hosted-zone --name {s.edge.domain} --caller-reference "
+        f"{s.project}-{s.stack}`), add {where} with the name servers it prints, and adopt it: "
+        "groundwork:edge.zoneId (docs/edge.md, first `up`)"
     )
 
 

@@ -27,6 +27,9 @@ LIMITS = {
     "secret": 512,
     "backup-vault": 50,
     "ecr-prefix": 30,
+    # CloudWatch Logs PutDeliverySource / PutDeliveryDestination `name`: 1-60 of [\w-]
+    # (botocore's logs service model, DeliverySourceName / DeliveryDestinationName)
+    "log-delivery": 60,
 }
 
 

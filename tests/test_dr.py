@@ -538,7 +538,7 @@ def test_doctor_finds_what_blocks_a_first_up(aws: World) -> None:
         and "requested and validated by the stack" in findings["certificate"].detail
     )
     zone = findings["hosted zone"]  # the stack creates example.com: the registrar must delegate it first
-    assert zone.level == "warning" and "registrar" in zone.detail and "pulumi up --target" in zone.fix
+    assert zone.level == "warning" and "registrar" in zone.detail and "create-hosted-zone --name example.com" in zone.fix
     assert findings["GitHub OIDC"].level == "problem" and findings["GitHub OIDC"].fix
     assert findings["quota: Elastic IP addresses (one per NAT gateway)"].level == "problem"
     vcpu = findings["quota: On-Demand Standard instance vCPUs (nodes at desired size, operator host)"]
@@ -731,7 +731,7 @@ def test_doctor_checks_the_zone_and_its_delegation_where_the_parent_is_in_the_ac
     parent = route53.create_hosted_zone(Name="example.com", CallerReference="p")["HostedZone"]["Id"]
     [f] = zone_finding()
     assert f.level == "warning" and "does not delegate staging.example.com" in f.detail
-    assert "pulumi up --target" in f.fix and "edge-zone" in f.fix and "nameServers" in f.fix
+    assert "aws route53 create-hosted-zone --name staging.example.com" in f.fix and "edge.zoneId" in f.fix
     # after the first `up`: the stack's zone (its comment says so) and a stale delegation
     ours = route53.create_hosted_zone(
         Name="staging.example.com",

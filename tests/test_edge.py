@@ -241,9 +241,18 @@ def test_stack_files_take_no_certificate_arn() -> None:
         assert "certificateArn" not in (ROOT / f"Pulumi.{stack}.yaml").read_text(encoding="utf-8")
 
 
-def test_the_zone_urn_doctor_prints_for_the_first_up_is_the_zones(prod: Graph) -> None:
-    """An undelegated zone's certificates cannot validate: doctor tells to create the zone alone first
-    with `pulumi up --target <urn>`; that URN must be the zone's."""
-    from groundwork.doctor import ZONE_URN
+def test_log_delivery_names_fit_cloudwatch_logs_even_for_long_stack_names() -> None:
+    """PutDeliverySource/PutDeliveryDestination take 1-60 characters of [\\w-] (botocore's logs model);
+    the default naming limit is 63."""
+    import botocore.session
 
-    assert prod.one("aws:route53/zone:Zone").urn == ZONE_URN.format(stack="prod", project="groundwork")
+    from groundwork.naming import LIMITS, Naming
+
+    model = botocore.session.get_session().get_service_model("logs")
+    for op in ("PutDeliverySource", "PutDeliveryDestination"):
+        shape = model.operation_model(op).input_shape.members["name"]
+        assert shape.metadata["max"] == LIMITS["log-delivery"]
+    name = Naming("groundwork-platform-team", "production-eu-west-1-blue").physical(
+        "frontend-access", kind="log-delivery"
+    )
+    assert len(name) <= 60 and re.fullmatch(r"[\w-]+", name)
