@@ -538,7 +538,9 @@ def test_doctor_finds_what_blocks_a_first_up(aws: World) -> None:
         and "requested and validated by the stack" in findings["certificate"].detail
     )
     zone = findings["hosted zone"]  # the stack creates example.com: the registrar must delegate it first
-    assert zone.level == "warning" and "registrar" in zone.detail and "create-hosted-zone --name example.com" in zone.fix
+    assert (
+        zone.level == "warning" and "registrar" in zone.detail and "create-hosted-zone --name example.com" in zone.fix
+    )
     assert findings["GitHub OIDC"].level == "problem" and findings["GitHub OIDC"].fix
     assert findings["quota: Elastic IP addresses (one per NAT gateway)"].level == "problem"
     vcpu = findings["quota: On-Demand Standard instance vCPUs (nodes at desired size, operator host)"]
