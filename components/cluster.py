@@ -18,7 +18,10 @@ Behaviour:
   ManagedNodeGroup has no update config): private subnets in every AZ, AL2023 AMI of the
   instance types' architecture, a launch template with IMDSv2 required and the configured hop
   limit, an encrypted gp3 root volume under the `data` key, tags propagated to instances and
-  volumes, rolling updates by `maxUnavailablePercentage`, desired size left to the autoscaler.
+  volumes, rolling updates by `maxUnavailablePercentage`. No cluster autoscaler is installed, so the
+  node groups run `desiredSize` nodes and the stack file owns that number (no ignoreChanges: a
+  manual scale is undone by the next `up`); the pack checks that those nodes hold the platform's
+  pods (policies/groundwork_policies/capacity.py).
 - A default `gp3` StorageClass (encrypted with the `data` key) for persistent volumes.
 """
 
@@ -361,7 +364,5 @@ class Cluster(pulumi.ComponentResource):
             labels={"groundwork.io/node-group": g.name, **g.labels},
             taints=[aws.eks.NodeGroupTaintArgs(key=t.key, value=t.value, effect=t.effect) for t in g.taints],
             tags={"Name": naming.physical(g.name)},
-            opts=pulumi.ResourceOptions(
-                parent=self, depends_on=depends_on, ignore_changes=["scalingConfig.desiredSize"]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )

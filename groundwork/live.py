@@ -104,7 +104,7 @@ LIVE: tuple[Live, ...] = (
     Live(
         "cluster.nodeGroups[].desiredSize",
         "safe",
-        "used at creation only; afterwards the autoscaler owns it (ignoreChanges)",
+        "updated in place; no autoscaler is installed, so the stack file owns the count (a manual scale is undone)",
         "component",
     ),
     Live(

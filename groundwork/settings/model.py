@@ -173,7 +173,13 @@ class NodeGroupSettings(Settings_):
         "profile's `spot_discount` (docs/cost.md).",
     )
     min_size: int = Field(2, ge=0, le=100, description="Minimum nodes. At least 2 in staging and prod (EKS-06).")
-    desired_size: int = Field(2, ge=0, le=100, description="Desired nodes at creation (later owned by the autoscaler).")
+    desired_size: int = Field(
+        2,
+        ge=0,
+        le=100,
+        description="Nodes the group runs. No cluster autoscaler is installed: this is the node count, "
+        "kept by every `up`; the pack checks that these nodes hold the platform's pods (EKS-06).",
+    )
     max_size: int = Field(4, ge=1, le=100, description="Maximum nodes; at least 2 x desiredSize (EKS-06).")
     disk_size_gib: int = Field(
         50,

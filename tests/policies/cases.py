@@ -545,6 +545,44 @@ case(
     env="dev",
 )
 
+P = "aws-eks-node-groups-fit-platform-pods"
+# The world runs 51 pods beyond 3 DaemonSet pods a node (kube-prometheus-stack's node exporter,
+# alloy, loki's canary); 3 m7g.large take 3 x (29 - 3) = 78.
+case(
+    P,
+    "small-nodes",
+    patch("nodes", "instanceTypes", ["m7g.large", "t4g.medium"]),
+    [
+        "[EKS-06] node groups nodes hold 42 pods (3 nodes x (17 pods a t4g.medium takes - 3 DaemonSet pods)), "
+        "but the platform runs at least 51 (largest: argocd-redis-ha-haproxy 3, argocd-redis-ha-server 3, "
+        "kyverno-admission-controller 3, loki-backend 3): 9 would stay Pending"
+    ],
+)
+case(
+    P,
+    "no-spare-slot",
+    add(
+        Fx(
+            "kubernetes:apps/v1:Deployment",
+            "batch-workers",
+            {"metadata": {"namespace": "orders"}, "spec": {"replicas": 27}},
+        )
+    ),
+    [
+        "[EKS-06] node groups nodes hold 78 pods (3 nodes x (29 pods a m7g.large takes - 3 DaemonSet pods)) "
+        "and the platform runs 78: no slot is left for a rolling update's surge pod"
+    ],
+)
+case(
+    P,
+    "anti-affinity",
+    patch("argocd", "values.redis-ha.replicas", 4),
+    [
+        "[EKS-06] argocd-redis-ha-server runs 4 pods that must be on different nodes (required pod "
+        "anti-affinity), but node groups nodes run 3"
+    ],
+)
+
 P = "aws-eks-node-group-private-multi-az"
 case(
     P,
