@@ -42,9 +42,13 @@ def _nodes(stack: str, **group: Any) -> dict[str, Any]:
 def test_every_offered_instance_type_has_its_pod_limit() -> None:
     cap = _capacity()
     assert set(cap.MAX_PODS) == set(catalog.INSTANCE_TYPES)
-    # spot checks against aws/amazon-vpc-cni-k8s v1.21.1 misc/eni-max-pods.txt
-    assert cap.MAX_PODS["t4g.medium"] == 17 and cap.MAX_PODS["t4g.large"] == 35
-    assert cap.MAX_PODS["m7g.large"] == 29 and cap.MAX_PODS["m7g.xlarge"] == 58 and cap.MAX_PODS["r7i.2xlarge"] == 58
+    # the lines of aws/amazon-vpc-cni-k8s v1.21.1 misc/eni-max-pods.txt for those types
+    upstream = {
+        f"{f}.{size}": n for f in ("t3", "t3a", "t4g") for size, n in (("medium", 17), ("large", 35), ("xlarge", 58))
+    }
+    for f in ("c7g", "c7i", "m6g", "m6i", "m7g", "m7i", "r7g", "r7i"):
+        upstream.update({f"{f}.large": 29, f"{f}.xlarge": 58, f"{f}.2xlarge": 58})
+    assert upstream == cap.MAX_PODS
 
 
 def test_the_model_was_read_from_the_pinned_chart_versions() -> None:

@@ -335,7 +335,7 @@ def schedulable(g: Graph, per_node: int) -> Nodes | None:
     count = slots = 0
     groups: list[str] = []
     urns: list[str] = []
-    smallest, fewest = "", 0
+    lows: list[str] = []  # each group's type with the fewest pods
     for ng in g.of(NODE_GROUP):
         taints = ng.props.peek("taints")
         if taints is UNKNOWN:
@@ -355,11 +355,11 @@ def schedulable(g: Graph, per_node: int) -> Nodes | None:
         slots += int(desired) * max(MAX_PODS[low] - per_node, 0)
         groups.append(ng.name)
         urns.append(ng.urn)
-        if not smallest or MAX_PODS[low] < fewest:
-            smallest, fewest = low, MAX_PODS[low]
+        lows.append(low)
     if not groups:
         return None
-    return Nodes(count, slots, groups, urns[0], smallest, fewest)
+    smallest = min(lows, key=lambda t: MAX_PODS[t])
+    return Nodes(count, slots, groups, urns[0], smallest, MAX_PODS[smallest])
 
 
 def _largest(fixed: dict[str, int], n: int = 4) -> str:

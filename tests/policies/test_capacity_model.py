@@ -333,6 +333,7 @@ ADDONS = [
     ("coredns", {"replicaCount": "3"}, {"coredns": 2}, []),
     ("coredns", "not json", {"coredns": 2}, []),
     ("coredns", "[1, 2]", {"coredns": 2}, []),
+    ("coredns", UNKNOWN_STRING, {"coredns": 2}, []),
     ("aws-ebs-csi-driver", None, {"ebs-csi-controller": 2}, ["ebs-csi-node"]),
     ("aws-ebs-csi-driver", {"controller": {"replicaCount": 1}}, {"ebs-csi-controller": 1}, ["ebs-csi-node"]),
     ("aws-ebs-csi-driver", {"controller": "x"}, {"ebs-csi-controller": 2}, ["ebs-csi-node"]),
@@ -402,6 +403,16 @@ def test_the_smallest_type_is_found_across_groups() -> None:
     assert n is not None and (n.smallest, n.max_pods, n.slots) == ("t4g.medium", 17, 58 + 17)
 
 
+def test_a_group_is_counted_at_its_type_with_the_fewest_pods() -> None:
+    n = _nodes(group("a", 2, ["t4g.medium", "m7g.large"]))
+    assert n is not None and (n.smallest, n.slots) == ("t4g.medium", 34)
+
+
+def test_of_equal_types_the_first_group_is_named() -> None:
+    n = _nodes(group("a", 1, ["m7g.large"]), group("b", 1, ["m6g.large"]))
+    assert n is not None and n.smallest == "m7g.large"
+
+
 def test_createnodegroup_default_type_is_t3_medium() -> None:
     n = _nodes(group("a", 2, None), per_node=20)
     assert n is not None and (n.smallest, n.slots) == ("t3.medium", 0)
@@ -455,8 +466,8 @@ def test_overflow_names_the_largest_workloads() -> None:
             addon("kube-proxy"),
             deployment("w", 9),
             deployment("x", 4),
-            deployment("y", 2),
             deployment("z", 2),
+            deployment("y", 2),
             deployment("v", 1),
         ),
     )
