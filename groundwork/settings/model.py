@@ -123,7 +123,8 @@ class NetworkSettings(Settings_):
         None,
         ge=16,
         le=26,
-        description="Prefix length of each private (workload) subnet. Unset: VPC prefix + 3 (a /16 gives /19s).",
+        description="Prefix length of each private (workload) subnet. Unset: VPC prefix + 3 (a /16 gives /19s), "
+        "at most /22 (a /20 VPC gives /22s: pods take VPC addresses).",
     )
     public_subnet_prefix: int | None = Field(
         None, ge=16, le=28, description="Prefix length of each public subnet. Unset: VPC prefix + 6."
@@ -136,7 +137,9 @@ class NetworkSettings(Settings_):
     def prefixes(self) -> dict[str, int]:
         base = self.cidr.prefixlen
         return {
-            "private": self.private_subnet_prefix or base + 3,
+            # never smaller than the /22 the settings rules ask of a private subnet, so every VPC
+            # size they accept (/16../20) works with the defaults
+            "private": self.private_subnet_prefix or min(base + 3, 22),
             "public": self.public_subnet_prefix or base + 6,
             "database": self.database_subnet_prefix or base + 8,
         }
