@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .core import REGISTRY, Graph, PackContext, Resource, as_list, statements, unknown
+from .core import REGISTRY, Graph, PackContext, Resource, as_list, statements
 
 KEY = "aws:kms/key:Key"
 REPLICA_KEY = "aws:kms/replicaKey:ReplicaKey"
@@ -72,10 +72,9 @@ def key_policy(r: Resource, ctx: PackContext) -> Iterator[str]:
     if not r.props.has("policy"):
         yield "no explicit key policy (the default grants the whole account through IAM only)"
         return
-    policy = r.props.json("policy")
-    if unknown(policy) or policy is None:
-        return
-    for st in statements(policy):
+    # an unknown policy raises the SDK's UnknownValueError here ("can't run during preview"); text
+    # that is not a JSON object has no statements
+    for st in statements(r.props.json("policy")):
         principal = st.get("Principal")
         aws = principal.get("AWS") if isinstance(principal, dict) else principal
         if st.get("Effect") == "Allow" and "*" in as_list(aws) and not st.get("Condition"):

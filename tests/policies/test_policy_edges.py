@@ -1,0 +1,273 @@
+"""What the one-change cases leave out: the threshold itself, a missing property read as its
+default, and the other shapes a resource can take (issue 18: each found by a surviving mutant).
+
+Each row changes the compliant world (tests/policies/world.py) and gives the exact messages the
+policy must report on its target.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi_policy.proxy import UnknownValueError
+
+from tests.policies.cases import add, chain, deps, patch, remove
+from tests.policies.harness import DELETE, UNKNOWN_STRING, Fx, run_resource, run_stack
+from tests.policies.test_policy_cases import WORLD
+
+RG = "cache"  # the world's replication group
+
+# (id, policy, target, changes (path, value; DELETE removes), expected messages)
+EDGES: list[tuple[str, str, str, list[tuple[str, Any]], list[str]]] = [
+    # ElastiCache: cluster-mode groups count 1 primary + replicasPerNodeGroup; a missing count is one node
+    (
+        "cache-cluster-mode-replicas",
+        "aws-elasticache-require-multi-az-failover",
+        RG,
+        [("numCacheClusters", DELETE), ("replicasPerNodeGroup", 2)],
+        [],
+    ),
+    (
+        "cache-cluster-mode-no-replica",
+        "aws-elasticache-require-multi-az-failover",
+        RG,
+        [("numCacheClusters", DELETE), ("replicasPerNodeGroup", 0)],
+        ["[CACHE-01] 1 node(s); at least 2"],
+    ),
+    (
+        "cache-no-count",
+        "aws-elasticache-require-multi-az-failover",
+        RG,
+        [("numCacheClusters", DELETE)],
+        ["[CACHE-01] 1 node(s); at least 2"],
+    ),
+    ("cache-one-day-of-snapshots", "aws-elasticache-require-snapshots", RG, [("snapshotRetentionLimit", 1)], []),
+    (
+        "cache-no-snapshot-retention",
+        "aws-elasticache-require-snapshots",
+        RG,
+        [("snapshotRetentionLimit", DELETE)],
+        ["[CACHE-04] snapshotRetentionLimit is 0 days (at least 1)"],
+    ),
+    (
+        "cache-negative-snapshot-retention",
+        "aws-elasticache-require-snapshots",
+        RG,
+        [("snapshotRetentionLimit", -1)],
+        ["[CACHE-04] snapshotRetentionLimit is -1 days (at least 1)"],
+    ),
+    (
+        "cache-prod-no-snapshot-retention",
+        "aws-elasticache-require-7-day-snapshots",
+        RG,
+        [("snapshotRetentionLimit", DELETE)],
+        ["[CACHE-04] snapshotRetentionLimit is 0 days (at least 7)"],
+    ),
+    ("cache-prod-seven-days", "aws-elasticache-require-7-day-snapshots", RG, [("snapshotRetentionLimit", 7)], []),
+]
+
+
+@pytest.mark.parametrize(("policy", "target", "changes", "expected"), [e[1:] for e in EDGES], ids=[e[0] for e in EDGES])
+def test_edge(policy: str, target: str, changes: list[tuple[str, Any]], expected: list[str]) -> None:
+    world = WORLD
+    for path, value in changes:
+        world = world.patch(target, path, value)
+    assert run_resource(policy, world.resources[target]) == expected
+
+
+# -- stack policies ------------------------------------------------------------------------------
+
+ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
+SECRET = "aws:secretsmanager/secret:Secret"
+
+STACK_EDGES: list[tuple[str, str, Any, list[str]]] = [
+    # only secrets tagged SecretType: database must rotate
+    (
+        "app-secrets-need-no-rotation",
+        "aws-secretsmanager-database-secret-require-rotation",
+        add(
+            Fx(SECRET, "app-secret", {"name": "app", "kmsKeyId": "k", "tags": {"SecretType": "app"}}),
+            Fx(SECRET, "untagged-secret", {"name": "u", "kmsKeyId": "k"}),
+        ),
+        [],
+    ),
+    (
+        "rotation-at-90-days",
+        "aws-secretsmanager-database-secret-require-rotation",
+        patch("db-secret-rotation", "rotationRules.automaticallyAfterDays", 90),
+        [],
+    ),
+    (
+        "rotation-without-schedule",
+        "aws-secretsmanager-database-secret-require-rotation",
+        patch("db-secret-rotation", "rotationRules", {}),
+        ["[SEC-03] rotation db-secret-rotation of db-secret has no schedule"],
+    ),
+    (
+        "rotation-by-expression",
+        "aws-secretsmanager-database-secret-require-rotation",
+        patch("db-secret-rotation", "rotationRules", {"scheduleExpression": "rate(30 days)"}),
+        [],
+    ),
+    # a rotation counts for the secret it names in secretId, not for one it merely depends on
+    (
+        "rotation-of-another-secret",
+        "aws-secretsmanager-database-secret-require-rotation",
+        chain(
+            add(Fx(SECRET, "db-secret-2", {"name": "db2", "kmsKeyId": "k", "tags": {"SecretType": "database"}})),
+            deps("db-secret-rotation", "rotationLambdaArn", ["db-secret-2"]),
+        ),
+        ["[SEC-03] database secret db-secret-2 does not rotate"],
+    ),
+    (
+        "trail-stopped",
+        "aws-cloudtrail-require-audited-management-events",
+        patch("trail", "enableLogging", False),
+        ["[SEC-07] trail trail is not logging"],
+    ),
+    ("trail-logging", "aws-cloudtrail-require-audited-management-events", patch("trail", "enableLogging", True), []),
+    (
+        "trail-selector-default-includes-management-events",
+        "aws-cloudtrail-require-audited-management-events",
+        patch("trail", "eventSelectors", [{"readWriteType": "All"}]),
+        [],
+    ),
+    # the audit bucket's own logging configuration is the one whose `bucket` is the audit bucket
+    (
+        "audit-bucket-only-a-log-target",
+        "aws-cloudtrail-bucket-require-access-logging",
+        chain(
+            remove("audit-access-logs"),
+            add(
+                Fx(
+                    "aws:s3/bucketLogging:BucketLogging",
+                    "other-logs",
+                    {"bucket": "o", "targetBucket": "b", "targetPrefix": "x/"},
+                    {"bucket": ["access-logs"], "targetBucket": ["audit"]},
+                )
+            ),
+        ),
+        ["[SEC-07] trail trail writes to bucket audit, which has no server access logging"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "mutate", "expected"), [e[1:] for e in STACK_EDGES], ids=[e[0] for e in STACK_EDGES]
+)
+def test_stack_edge(policy: str, mutate: Any, expected: list[str]) -> None:
+    assert run_stack(policy, mutate(WORLD)) == expected
+
+
+def test_an_unknown_key_policy_waits_for_the_update() -> None:
+    """The SDK reports "can't run during preview" for the policy; text that is no JSON object has no statements."""
+    world = WORLD.patch("key-secrets", "policy", UNKNOWN_STRING)
+    with pytest.raises(UnknownValueError):
+        run_resource("aws-kms-key-require-rotation-and-policy", world.resources["key-secrets"])
+    world = WORLD.patch("key-secrets", "policy", "[]")
+    assert run_resource("aws-kms-key-require-rotation-and-policy", world.resources["key-secrets"]) == []
+
+
+def test_unreadable_provider_default_tags_count_as_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.policies import harness
+
+    monkeypatch.setitem(harness.PROVIDERS, "broken", {"region": "eu-west-1", "defaultTags": "{not json"})
+    own = {"Environment": "prod", "Project": "groundwork", "Owner": "o", "CostCenter": "c", "ManagedBy": "pulumi"}
+    tagged = Fx("aws:sns/topic:Topic", "topic", {"tags": own}, provider="broken")
+    assert run_resource("aws-resource-require-mandatory-tags", tagged) == []
+    bare = Fx("aws:sns/topic:Topic", "topic", {"tags": {"Owner": "o"}}, provider="broken")
+    assert run_resource("aws-resource-require-mandatory-tags", bare) == [
+        "[GOV-01] tags missing: Environment, Project, CostCenter, ManagedBy"
+    ]
+
+
+def _no_services(w: Any) -> Any:
+    w = w.copy()
+    w.services = []
+    return w
+
+
+APPSET = "kubernetes:argoproj.io/v1alpha1:ApplicationSet"
+GITOPS_EDGES: list[tuple[str, str, Any, list[str]]] = [
+    # team namespaces without configured services still need ArgoCD to deploy into them
+    (
+        "namespaces-without-services",
+        "kubernetes-argocd-installed-admin-disabled",
+        chain(_no_services, remove("argocd")),
+        ["[GIT-01] services are configured but ArgoCD is not installed"],
+    ),
+    (
+        "admin-on-with-external-password",
+        "kubernetes-argocd-installed-admin-disabled",
+        chain(
+            patch("argocd", "values.configs.cm", {"admin.enabled": True}),
+            patch("argocd", "values.configs.secret", {"createSecret": False}),
+        ),
+        [],
+    ),
+    (
+        "services-from-an-application-set",
+        "kubernetes-argocd-application-per-service",
+        chain(
+            remove("app-orders"),
+            add(
+                Fx(
+                    APPSET,
+                    "appset",
+                    {"spec": {"generators": [None, {"list": {"elements": ["junk", {"name": "orders"}, {"x": 1}]}}]}},
+                    provider=None,
+                )
+            ),
+        ),
+        [],
+    ),
+    (
+        "lifecycle-of-another-repository",
+        "aws-ecr-repository-require-lifecycle",
+        chain(
+            add(Fx("aws:ecr/repository:Repository", "ecr-users", {"name": "users"})),
+            deps("ecr-orders-lifecycle", "policy", ["ecr-users"]),
+        ),
+        ["[GIT-06] repository ecr-users has no lifecycle policy"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "mutate", "expected"), [e[1:] for e in GITOPS_EDGES], ids=[e[0] for e in GITOPS_EDGES]
+)
+def test_gitops_edge(policy: str, mutate: Any, expected: list[str]) -> None:
+    assert run_stack(policy, mutate(WORLD)) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"sourceRepos": []}, ["[GIT-02] sourceRepos is not a list of named repositories"]),
+        ({"destinations": [{"server": "*", "namespace": "orders"}]}, ["[GIT-02] destinations[0] allows every cluster"]),
+        ({"destinations": [{"name": "*", "namespace": "orders"}]}, ["[GIT-02] destinations[0] allows every cluster"]),
+        ({"destinations": [{"name": "in-cluster", "namespace": "orders"}, "junk"]}, []),
+    ],
+)
+def test_app_project_edges(spec: dict[str, Any], expected: list[str]) -> None:
+    world = WORLD
+    for key, value in spec.items():
+        world = world.patch("project", f"spec.{key}", value)
+    assert run_resource("kubernetes-argocd-project-restricted", world.resources["project"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("automated", "expected"),
+    [
+        ({"prune": True, "selfHeal": True}, []),
+        ({"prune": True}, ["[GIT-03] dev does not sync automatically with prune and selfHeal"]),
+        ({"selfHeal": True, "prune": False}, ["[GIT-03] dev does not sync automatically with prune and selfHeal"]),
+    ],
+)
+def test_dev_syncs_with_prune_and_self_heal(automated: dict[str, Any], expected: list[str]) -> None:
+    world = WORLD.patch("app-orders", "spec.syncPolicy.automated", automated)
+    assert (
+        run_resource("kubernetes-argocd-sync-policy-by-environment", world.resources["app-orders"], env="dev")
+        == expected
+    )
