@@ -426,3 +426,23 @@ def test_support_warning_starts_sixty_days_before_the_end() -> None:
 
 def test_every_rule_is_the_module_function_it_registers() -> None:
     assert rules.RULES and all(getattr(rules, fn.__name__) is fn for fn in rules.RULES)
+
+
+def _problem(stack: str, key: str, **overrides: Any) -> Any:
+    cfg = stack_config(stack, **overrides)
+    with pytest.raises(SettingsError) as info:
+        load_settings(cfg.config, project="groundwork", stack=stack, today=TODAY)
+    [p] = [p for p in info.value.problems if p.key == f"groundwork:{key}"]
+    return p
+
+
+def test_a_21_vpc_is_refused_for_its_size_not_for_its_layout() -> None:
+    p = _problem("dev", "network.cidr", network=sec("dev", "network", cidr="10.10.0.0/21"))
+    assert p.message == "a /21 VPC is outside the sizes Groundwork lays out"
+
+
+def test_a_service_that_only_calls_itself_is_told_there_is_no_other() -> None:
+    p = _problem(
+        "dev", "services[0].calls[0]", services=[{"name": "solo", "port": 3000, "team": "edge", "calls": ["solo"]}]
+    )
+    assert (p.message, p.allowed) == ("a service does not call itself", "another service")
