@@ -153,7 +153,8 @@ def grafana(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
         r for r in g.of(RELEASE) if chart_of(r) == "grafana"
     ]:
         yield "no Grafana is installed", ""
-    for r, v in zip(stacks, grafana_values, strict=False):
+    for r in stacks:
+        v = _mapping(_dig(_values(r), "grafana"))
         if v.get("enabled", True) and not _dig(v, "admin.existingSecret"):
             yield "Grafana's admin credentials do not come from an existing Secret", r.urn
     dashboards = " ".join(

@@ -271,3 +271,116 @@ def test_dev_syncs_with_prune_and_self_heal(automated: dict[str, Any], expected:
         run_resource("kubernetes-argocd-sync-policy-by-environment", world.resources["app-orders"], env="dev")
         == expected
     )
+
+
+# -- observability ---------------------------------------------------------------------------------
+
+RETENTION = "kubernetes-prometheus-retention-and-storage"
+PROM_PATH = "values.prometheus.prometheusSpec.retention"
+
+
+@pytest.mark.parametrize(
+    ("retention", "passes"),
+    [
+        ("30d", True),
+        ("29d", False),
+        ("720h", True),
+        ("719h", False),
+        ("43200m", True),
+        ("43199m", False),
+        ("2592000s", True),
+        ("2591999s", False),
+        ("5w", True),
+        ("4w", False),
+        ("1y", True),
+        ("30 days", False),
+    ],
+)
+def test_prometheus_retention_in_every_unit(retention: str, passes: bool) -> None:
+    found = run_stack(RETENTION, WORLD.patch("kps", PROM_PATH, retention))
+    assert found == ([] if passes else [f"[OBS-01] Prometheus retention is {retention}, under 30 days"])
+
+
+def test_loki_retention_counts_hours() -> None:
+    path = "values.loki.limits_config.retention_period"
+    assert run_stack("kubernetes-logs-to-s3-with-retention", WORLD.patch("loki", path, "2160h")) == []
+    assert run_stack("kubernetes-logs-to-s3-with-retention", WORLD.patch("loki", path, "2159h")) == [
+        "[OBS-04] Loki keeps logs less than 90 days"
+    ]
+
+
+OBS_EDGES: list[tuple[str, str, Any, list[str]]] = [
+    (
+        "alertmanager-replicas-not-a-number",
+        "kubernetes-prometheus-high-availability",
+        patch("kps", "values.alertmanager.alertmanagerSpec.replicas", "two"),
+        ["[OBS-01] alertmanager.alertmanagerSpec.replicas is 1"],
+    ),
+    (
+        "grafana-enabled-by-default-needs-its-secret",
+        "kubernetes-grafana-dashboards-and-admin-secret",
+        patch("kps", "values.grafana", {}),
+        ["[OBS-02] Grafana's admin credentials do not come from an existing Secret"],
+    ),
+    (
+        "grafana-enabled-by-default",
+        "kubernetes-grafana-dashboards-and-admin-secret",
+        patch("kps", "values.grafana", {"admin": {"existingSecret": "grafana-admin"}}),
+        [],
+    ),
+    (
+        "grafana-off",
+        "kubernetes-grafana-dashboards-and-admin-secret",
+        patch("kps", "values.grafana", {"enabled": False}),
+        ["[OBS-02] no Grafana is installed"],
+    ),
+    (
+        "grafana-standalone",
+        "kubernetes-grafana-dashboards-and-admin-secret",
+        chain(
+            patch("kps", "values.grafana", {"enabled": False}),
+            add(
+                Fx(
+                    "kubernetes:helm.sh/v3:Release",
+                    "grafana",
+                    {"chart": "grafana", "namespace": "monitoring", "values": {}},
+                    provider=None,
+                )
+            ),
+        ),
+        [],
+    ),
+    (
+        "only-critical-routed",
+        "kubernetes-alert-rules-and-routing",
+        patch(
+            "kps",
+            "values.alertmanager.config.route.routes",
+            [{"receiver": "pager", "matchers": ['severity="critical"']}],
+        ),
+        ["[OBS-03] Alertmanager does not route severity critical and warning to their receivers"],
+    ),
+    (
+        "sampling-11",
+        "kubernetes-tracing-sampling-prod",
+        patch("otel", "values.config.processors.probabilistic_sampler.sampling_percentage", 11),
+        ["[OBS-05] the collector keeps 11 % of traces"],
+    ),
+    (
+        "an-alarm-watches-its-own-target",
+        "aws-cloudwatch-alarms-for-data-and-network",
+        add(
+            Fx(
+                "aws:elasticache/replicationGroup:ReplicationGroup",
+                "cache-2",
+                {"replicationGroupId": "groundwork-prod-cache-2"},
+            )
+        ),
+        ["[OBS-06] cache-2 has no alarm on DatabaseMemoryUsagePercentage, Evictions, EngineCPUUtilization"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("policy", "mutate", "expected"), [e[1:] for e in OBS_EDGES], ids=[e[0] for e in OBS_EDGES])
+def test_observability_edge(policy: str, mutate: Any, expected: list[str]) -> None:
+    assert run_stack(policy, mutate(WORLD)) == expected
