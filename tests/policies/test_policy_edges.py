@@ -7,6 +7,7 @@ policy must report on its target.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -383,4 +384,86 @@ OBS_EDGES: list[tuple[str, str, Any, list[str]]] = [
 
 @pytest.mark.parametrize(("policy", "mutate", "expected"), [e[1:] for e in OBS_EDGES], ids=[e[0] for e in OBS_EDGES])
 def test_observability_edge(policy: str, mutate: Any, expected: list[str]) -> None:
+    assert run_stack(policy, mutate(WORLD)) == expected
+
+
+# -- backups and buckets ---------------------------------------------------------------------------
+
+_DENY_WITH_TLS = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:*",
+                "Resource": "arn:b",
+                "Condition": {"Bool": {"aws:SecureTransport": "true"}},
+            },
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:b/*"},
+        ],
+    }
+)
+
+BACKUP_EDGES: list[tuple[str, str, Any, list[str]]] = [
+    (
+        "tls-condition-inverted",
+        "aws-s3-bucket-require-owner-enforced-and-tls",
+        patch("logs-policy", "policy", _DENY_WITH_TLS),
+        ["[DR-01] bucket logs has no policy denying non-TLS requests"],
+    ),
+    # an access-logs bucket is a log target only when a BucketLogging delivers *to* it
+    (
+        "access-logs-bucket-only-logs-itself",
+        "aws-s3-bucket-require-versioning-and-kms",
+        chain(
+            remove("audit-access-logs"),
+            add(
+                Fx(
+                    "aws:s3/bucketLogging:BucketLogging",
+                    "access-logs-logging",
+                    {"bucket": "a", "targetBucket": "t", "targetPrefix": "self/"},
+                    {"bucket": ["access-logs"], "targetBucket": ["audit"]},
+                )
+            ),
+        ),
+        ["[DR-01] bucket access-logs encrypts with AES256, not SSE-KMS"],
+    ),
+    (
+        "daily-8",
+        "aws-s3-bucket-require-lifecycle",
+        patch("backups-lifecycle", "rules[1].expiration.days", 8),
+        ["[DR-02] backup bucket backups does not expire daily/ after 7 days"],
+    ),
+    ("weekly-35", "aws-s3-bucket-require-lifecycle", patch("backups-lifecycle", "rules[2].expiration.days", 35), []),
+    (
+        "weekly-36",
+        "aws-s3-bucket-require-lifecycle",
+        patch("backups-lifecycle", "rules[2].expiration.days", 36),
+        ["[DR-02] backup bucket backups does not expire weekly/ after 28 days"],
+    ),
+    ("monthly-366", "aws-s3-bucket-require-lifecycle", patch("backups-lifecycle", "rules[3].expiration.days", 366), []),
+    (
+        "monthly-367",
+        "aws-s3-bucket-require-lifecycle",
+        patch("backups-lifecycle", "rules[3].expiration.days", 367),
+        ["[DR-02] backup bucket backups does not expire monthly/ after 365 days"],
+    ),
+    # a vault lock counts for the vault it names in backupVaultName only
+    (
+        "lock-of-another-vault",
+        "aws-backup-vault-require-lock",
+        chain(
+            add(Fx("aws:backup/vault:Vault", "vault-3", {"name": "v3", "kmsKeyArn": "arn:key"})),
+            deps("vault-lock", "minRetentionDays", ["vault-3"]),
+        ),
+        ["[DR-04] backup vault vault-3 has no vault lock"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("policy", "mutate", "expected"), [e[1:] for e in BACKUP_EDGES], ids=[e[0] for e in BACKUP_EDGES]
+)
+def test_backup_edge(policy: str, mutate: Any, expected: list[str]) -> None:
     assert run_stack(policy, mutate(WORLD)) == expected
