@@ -100,6 +100,12 @@ STACK_EDGES: list[tuple[str, str, Any, list[str]]] = [
         [],
     ),
     (
+        "rotation-at-91-days",
+        "aws-secretsmanager-database-secret-require-rotation",
+        patch("db-secret-rotation", "rotationRules.automaticallyAfterDays", 91),
+        ["[SEC-03] database secret db-secret rotates every 91 days (at most 90)"],
+    ),
+    (
         "rotation-without-schedule",
         "aws-secretsmanager-database-secret-require-rotation",
         patch("db-secret-rotation", "rotationRules", {}),
