@@ -255,6 +255,15 @@ def test_gitops_edge(policy: str, mutate: Any, expected: list[str]) -> None:
         ({"destinations": [{"server": "*", "namespace": "orders"}]}, ["[GIT-02] destinations[0] allows every cluster"]),
         ({"destinations": [{"name": "*", "namespace": "orders"}]}, ["[GIT-02] destinations[0] allows every cluster"]),
         ({"destinations": [{"name": "in-cluster", "namespace": "orders"}, "junk"]}, []),
+        (
+            {"clusterResourceWhitelist": [{"group": "", "kind": "*"}]},
+            ["[GIT-02] clusterResourceWhitelist[0] allows every cluster-scoped kind"],
+        ),
+        (
+            {"clusterResourceWhitelist": [{"group": "*", "kind": "Namespace"}]},
+            ["[GIT-02] clusterResourceWhitelist[0] allows every cluster-scoped kind"],
+        ),
+        ({"clusterResourceWhitelist": [{"group": "", "kind": "Namespace"}, "junk"]}, []),
     ],
 )
 def test_app_project_edges(spec: dict[str, Any], expected: list[str]) -> None:
