@@ -376,6 +376,19 @@ OBS_EDGES: list[tuple[str, str, Any, list[str]]] = [
         ),
         ["[OBS-03] Alertmanager does not route severity critical and warning to their receivers"],
     ),
+    # a ServiceMonitor covers a service by its name or by selecting the service's pods
+    (
+        "monitor-named-otherwise",
+        "kubernetes-servicemonitor-per-service",
+        patch("sm-orders", "metadata.name", "orders-monitor"),
+        [],
+    ),
+    (
+        "monitor-selecting-otherwise",
+        "kubernetes-servicemonitor-per-service",
+        patch("sm-orders", "spec.selector.matchLabels", {"app.kubernetes.io/name": "orders-v2"}),
+        [],
+    ),
     (
         "sampling-11",
         "kubernetes-tracing-sampling-prod",
