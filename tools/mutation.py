@@ -130,6 +130,16 @@ def apply(node: ast.AST, operator: str, choice: int) -> None:
         body[choice] = ast.Pass()
 
 
+def describe(source: str) -> list[Mutant]:
+    """The mutants of `source` without building them: one parse, for checking what the
+    config's equivalents name (building every mutant re-parses the module once per mutant)."""
+    out = []
+    for index, (node, operator, description, choice) in enumerate(candidates(ast.parse(source))):
+        line = node.body[choice].lineno if operator == "statement" else getattr(node, "lineno", 0)  # type: ignore[attr-defined]
+        out.append(Mutant(index, line, operator, description))
+    return out
+
+
 def mutants(source: str) -> list[tuple[Mutant, str]]:
     out = []
     count = sum(1 for _ in candidates(ast.parse(source)))
