@@ -69,6 +69,8 @@ MODELLED_CHARTS: dict[str, str] = {
     "loki": "6.53.0",
     "opentelemetry-collector": "0.158.2",
     "alloy": "1.10.1",
+    # argo-cd 10.9.0 is not in the stored snapshot of argoproj/argo-helm (it ends at argo-cd-10.1.1):
+    # its defaults here (replicas, notifications and dex on, redis-ha off) were read at 10.1.1
     "argo-cd": "10.9.0",
     "kube-prometheus-stack": "88.2.0",
 }
