@@ -29,7 +29,7 @@ def test_every_stack_reaches_its_api(any_stack: str, graph_of) -> None:
     paths = reachability.paths(g, ci=True)
     assert [p.principal for p in paths] == [
         f"CI jobs on CodeBuild project groundwork-{any_stack}-runner",
-        "operators through the SSM host",
+        "operators" if any_stack == "dev" else "operators through the SSM host",  # dev: the office range
     ]
     assert all(p.reachable for p in paths), paths
 
@@ -83,6 +83,16 @@ def test_seeded_mistake_github_hosted_runners_and_no_operator_host(prod: Graph, 
     landed_dev = without(dev, "access-runner")
     [problem] = reachability.problems(landed_dev, ci=True)
     assert problem.startswith("CI jobs (deploy, preview, drift): CANNOT reach the API")
+
+
+def test_dev_operators_use_the_office_range_and_no_host(dev: Graph) -> None:
+    """dev saves the SSM host (docs/cost.md "Savings"): people reach its API over the public
+    endpoint from the office range, and CI over its runner in the VPC."""
+    assert [i.name for i in dev.of_type("aws:ec2/instance:Instance")] == []
+    assert [str(p) for p in reachability.paths(dev, ci=True)] == [
+        "CI jobs on CodeBuild project groundwork-dev-runner: reaches the API (private endpoint, security group allowed on 443)",
+        "operators: reaches the API (public endpoint from 203.0.113.0/24)",
+    ]
 
 
 def test_plan_fails_when_a_principal_cannot_reach_the_api(graph_of) -> None:

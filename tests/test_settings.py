@@ -129,7 +129,11 @@ def test_public_endpoint_never_allows_the_internet() -> None:
 
 
 def test_public_endpoint_needs_cidrs() -> None:
-    p = only("dev", "groundwork:cluster.publicAccessCidrs", cluster=with_("dev", "cluster", publicAccessCidrs=[]))
+    p = only(
+        "dev",
+        "groundwork:cluster.publicAccessCidrs",
+        cluster=with_("dev", "cluster", publicAccessCidrs=[], operatorAccess="ssm"),
+    )
     assert p.control == "EKS-04" and "never 0.0.0.0/0" in p.allowed
 
 
