@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pickle
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +43,45 @@ def plan(stack: str, **overrides: Any) -> Graph:
     if key not in _cache:
         _cache[key] = run_program(stack_config(stack, **overrides))
     return _cache[key]
+
+
+# --------------------------------------------------------------------------------------------- plans kept on disk
+# For mutation runs only (tools/mutation.py sets GROUNDWORK_TEST_PLAN_CACHE when the mutated module
+# is not imported by the program, so no mutant can change a plan): each mutant's test run then
+# loads the plans the unmutated run recorded instead of running the program again. Never set in CI.
+_PLAN_CACHE = os.environ.get("GROUNDWORK_TEST_PLAN_CACHE")
+
+
+def _plan_key(cfg: StackConfig, preview: bool) -> str:
+    main = (cfg.project_dir or ROOT) / cfg.main
+    program = main.read_text() if main.exists() else ""
+    parts = [cfg.project, cfg.stack, cfg.config, sorted(cfg.secret_keys), cfg.main, preview, program]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def _cached(run: Callable[..., Graph], where: Path) -> Callable[..., Graph]:
+    def run_cached(cfg: StackConfig, *, preview: bool = True) -> Graph:
+        path = where / f"{_plan_key(cfg, preview)}.pickle"
+        if path.exists():
+            graph: Graph = pickle.loads(path.read_bytes())
+            return graph
+        graph = run(cfg, preview=preview)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps(graph))
+        tmp.replace(path)
+        return graph
+
+    return run_cached
+
+
+if _PLAN_CACHE:
+    import groundwork.cli
+    import groundwork.plan
+    import groundwork.policy.check
+
+    run_program = _cached(run_program, Path(_PLAN_CACHE))
+    for _module in (groundwork.plan, groundwork.cli, groundwork.policy.check):
+        _module.run_program = run_program  # type: ignore[attr-defined]
 
 
 def section(stack: str, name: str) -> dict[str, Any]:

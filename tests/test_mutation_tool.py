@@ -70,3 +70,40 @@ def test_every_configured_module_exists_and_every_equivalent_names_a_real_mutant
 def test_describe_lists_the_mutants_it_would_build() -> None:
     source = (ROOT / "groundwork" / "subnets.py").read_text()
     assert mutation.describe(source) == [m for m, _ in mutation.mutants(source)]
+
+
+def test_program_imports_lists_what_planning_imports(tmp_path: Path) -> None:
+    """A module the program does not import cannot change a plan: only then may mutants reuse plans."""
+    (tmp_path / "Pulumi.yaml").write_text("name: probe\nruntime: python\n")
+    (tmp_path / "Pulumi.a.yaml").write_text("config: {}\n")
+    (tmp_path / "helper.py").write_text("NAME = 'thing'\n")
+    (tmp_path / "pricing.py").write_text("import helper\n")  # imported by the tests only, never by the program
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi\nimport helper\npulumi.CustomResource('probe:index:Thing', helper.NAME, {})\n"
+    )
+    found = mutation.program_imports(tmp_path, ("a",))
+    assert "helper.py" in found and "pricing.py" not in found
+
+
+def test_the_plans_of_a_mutation_run_are_kept_on_disk_by_config(tmp_path: Path) -> None:
+    from groundwork.plan import Graph, StackConfig
+    from tests.conftest import _cached
+
+    runs: list[str] = []
+
+    def run(cfg: StackConfig, *, preview: bool = True) -> Graph:
+        runs.append(cfg.config["k"])
+        return Graph(project=cfg.project, stack=cfg.stack)
+
+    def cfg(value: str) -> StackConfig:
+        return StackConfig(project="p", stack="dev", config={"k": value}, project_dir=tmp_path)
+
+    (tmp_path / "__main__.py").write_text("# program\n")
+    first = _cached(run, tmp_path)
+    assert first(cfg("a")).stack == "dev" and first(cfg("a")).stack == "dev"
+    assert _cached(run, tmp_path)(cfg("a")).project == "p"  # a later process reads what the first recorded
+    first(cfg("b"))
+    assert runs == ["a", "b"]
+    (tmp_path / "__main__.py").write_text("# another program\n")
+    first(cfg("a"))
+    assert runs == ["a", "b", "a"]

@@ -22,9 +22,12 @@ import argparse
 import ast
 import atexit
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -166,13 +169,43 @@ def equivalent(config: dict, module: str, m: Mutant) -> str | None:
     return None
 
 
-def run_tests(tests: list[str], select: str | None, timeout: float) -> tuple[str, float]:
+# Run in a fresh process: plan every stack and list the project's files that are then imported.
+_IMPORTS = """
+import json, sys
+from pathlib import Path
+from groundwork.plan import load_stack_config, run_program
+root = Path.cwd().resolve()
+for stack in sys.argv[1:]:
+    run_program(load_stack_config(root, stack))
+files = set()
+for m in list(sys.modules.values()):
+    f = getattr(m, "__file__", None)
+    p = Path(f).resolve() if f else None
+    if p and p.is_relative_to(root) and "venv" not in p.relative_to(root).parts:
+        files.add(p.relative_to(root).as_posix())
+print(json.dumps(sorted(files)))
+"""
+
+
+def program_imports(root: Path = ROOT, stacks: tuple[str, ...] = ("dev", "staging", "prod")) -> set[str]:
+    """The project's files (relative paths) that planning the stacks imports: a mutant of any other
+    module cannot change a plan, so its test runs may reuse the plans of the unmutated run."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS, *stacks], cwd=root, env=env, capture_output=True, text=True, check=True
+    )
+    return set(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def run_tests(
+    tests: list[str], select: str | None, timeout: float, env: dict[str, str] | None = None
+) -> tuple[str, float]:
     cmd = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-n", "0", *tests]
     if select:
         cmd += ["-k", select]
     started = time.perf_counter()
     try:
-        done = subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=timeout, check=False)
+        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, timeout=timeout, check=False)
     except subprocess.TimeoutExpired:
         return "timeout", time.perf_counter() - started
     status = {0: "survived", 5: "no tests"}.get(done.returncode, "killed")
@@ -204,7 +237,14 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     tests, select = list(settings["tests"]), settings.get("select")
-    base, seconds = run_tests(tests, select, timeout=1800)
+    env = None
+    if module not in program_imports():
+        # tests/conftest.py keeps each plan on disk here: recorded by the unmutated run, read by every mutant's
+        cache = tempfile.mkdtemp(prefix="groundwork-plans-")
+        atexit.register(shutil.rmtree, cache, True)
+        env = {**os.environ, "GROUNDWORK_TEST_PLAN_CACHE": cache}
+        print(f"{module} is not imported by the program: mutants reuse the unmutated run's plans")
+    base, seconds = run_tests(tests, select, timeout=1800, env=env)
     if base != "survived":
         print(f"the tests of {module} do not pass unmutated ({base}); fix them first", file=sys.stderr)
         return 2
@@ -223,7 +263,7 @@ def main() -> int:
         else:
             path.write_text(source)
             try:
-                m.status, m.seconds = run_tests(tests, select, timeout)
+                m.status, m.seconds = run_tests(tests, select, timeout, env)
             finally:
                 restore()
         results.append(m)
