@@ -70,8 +70,8 @@ def cluster(r: Resource) -> dict[str, Any]:
     vpc = p.peek("vpcConfig", {})
     encryption = p.peek("encryptionConfig", {})
     key = None
-    if unknown(encryption) or unknown(sub(encryption, "resources")):
-        key = UNKNOWN
+    if unknown(encryption):
+        key = UNKNOWN  # an unknown field inside it raises the SDK's UnknownValueError when read
     elif isinstance(encryption, dict) and "secrets" in as_list(encryption.get("resources")):
         key = _field(sub(encryption, "provider", default={}), "keyArn", None)
     return {
@@ -113,11 +113,12 @@ def supported_version(r: Resource, ctx: PackContext) -> Iterator[str]:
         yield "no Kubernetes version is pinned (EKS would pick its default)"
     elif not in_standard_support(str(version), ctx.today):
         release = EKS_RELEASES.get(str(version))
-        when = (
-            f"standard support ended {release.end_of_standard_support}"
-            if release and ctx.today > release.end_of_standard_support
-            else "not a known EKS version"
-        )
+        if release is None:
+            when = "not a known EKS version"
+        elif ctx.today < release.released:
+            when = f"not released on EKS before {release.released}"
+        else:
+            when = f"standard support ended {release.end_of_standard_support}"
         yield f"Kubernetes {version}: {when}"
 
 
@@ -400,13 +401,17 @@ def launch_template(r: Resource, ctx: PackContext) -> Iterator[str]:
 
 
 def _trust_is_workload(doc: Any) -> bool:
+    """Assumed by pods: EKS Pod Identity's service principal, or IRSA, whose federated principal
+    is the cluster's OIDC provider (arn:aws:iam::<account>:oidc-provider/oidc.eks.<region>.amazonaws.com/id/<id>,
+    EKS User Guide, "IAM roles for service accounts"). A role federated to another OIDC provider
+    (GitHub Actions' token.actions.githubusercontent.com for CI) is not a pod's."""
     for st in statements(doc):
         principal = st.get("Principal") or {}
         if not isinstance(principal, dict):
             continue
         services = as_list(principal.get("Service"))
         federated = " ".join(map(str, as_list(principal.get("Federated"))))
-        if "pods.eks.amazonaws.com" in services or "oidc.eks." in federated or "oidc-provider" in federated:
+        if "pods.eks.amazonaws.com" in services or "oidc.eks." in federated:
             return True
     return False
 
