@@ -10,6 +10,7 @@ are checked against the AWS price list in tests/test_cost.py.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from typing import Any
 
 import pytest
@@ -272,8 +273,10 @@ def test_load_balancers_by_kind_scheme_and_zones() -> None:
         ],
         "alb": [("application load balancer", "elb.alb.hour", H, False), lcu],
     }
-    # without tagged public subnets the controller's ALB spans two AZs (its minimum)
+    # without tagged public subnets the controller's ALB spans two AZs (its minimum), as does a
+    # load balancer whose subnets are not known
     assert lines(params)["icp"][2][2] == 2 * H
+    assert lines(res("aws:lb/loadBalancer:LoadBalancer", "lb"))["lb"][2][2] == 2 * H
     assert lines(params, usage=Usage())["icp"][1] == ("LCU-hours", "elb.alb.lcu", None, True)
     assert lines(nlb, usage=Usage())["nlb"][1] == ("NLCU-hours", "elb.nlb.nlcu", None, True)
 
@@ -593,7 +596,7 @@ def test_the_estimates_totals_and_json() -> None:
     nat = load_catalog().price(REGION, "vpc.nat.hour").price * H
     assert e.baseline == pytest.approx(nat + 20 * load_catalog().price(REGION, "ebs.gp3.storage").price)
     assert e.total == pytest.approx(e.baseline + e.usage) and e.usage > 0
-    assert e.seconds > 0 and e.usage_profile == "test.yaml" and e.stack == "t"
+    assert e.usage_profile == "test.yaml" and e.stack == "t"
     doc = e.to_json()
     assert doc["usageProfile"] == "test.yaml" and doc["partial"] is False and doc["unpricedRegions"] == []
     assert doc["totalMonthlyCost"] == round(e.total, 2) and doc["freeResources"] == 0
@@ -622,3 +625,72 @@ def test_a_component_without_a_quantity_costs_nothing_and_says_so() -> None:
     rc = ResourceCost("u", "n", "t", REGION, [c, Component("x", "h", 2.0, "k", 3, usage_based=True)])
     assert (rc.total(), rc.total(usage=False), rc.total(usage=True)) == (6.0, 0.0, 6.0)
     assert rc.to_json()["monthlyCost"] == 6.0
+
+
+# --------------------------------------------------------------------------------------------- edges
+
+
+def test_prices_registers_the_handler_and_returns_it() -> None:
+    module = importlib.import_module("groundwork.cost.estimate")  # the package exports the function by that name
+
+    assert module.HANDLERS["aws:kms/replicaKey:ReplicaKey"] is module._key
+    assert module.prices("x:y:Z")(len) is len
+    del module.HANDLERS["x:y:Z"]
+
+
+def test_an_unpriced_pool_never_counts_as_the_dearest() -> None:
+    ng = node_group({"instanceTypes": ["x9.large", "m7g.large"], "scalingConfig": {"desiredSize": 1}})
+    assert lines(ng)["ng"][0][:2] == ("1 x m7g.large (dearest of x9.large, m7g.large) on-demand", "ec2.m7g.large")
+
+
+def test_the_spot_price_is_kept_to_six_decimals() -> None:
+    ng = node_group({"instanceTypes": ["m7g.large"], "capacityType": "SPOT"})
+    [nodes, _] = run(ng, usage=Usage(spot_discount=0.333)).resources[0].components
+    on_demand = load_catalog().price(REGION, "ec2.m7g.large").price
+    assert nodes.price == round(on_demand * 0.667, 6) != on_demand * 0.667
+
+
+@pytest.mark.parametrize(("iops", "throughput", "extra"), [(3000, 125, []), (3001, 126, [1, 1])])
+def test_gp3_extras_start_above_the_baseline(iops: int, throughput: int, extra: list[float]) -> None:
+    lt = res(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "lt",
+        {"blockDeviceMappings": [{"ebs": {"volumeSize": 20, "iops": iops, "throughput": throughput}}]},
+    )
+    ng = node_group({"instanceTypes": ["m7g.large"]}, property_dependencies={"launchTemplate": [lt.urn]})
+    assert [q for _, _, q, _ in lines(lt, ng)["ng"][2:]] == extra
+
+
+def test_a_pulumi_eks_node_group_component_is_priced_unless_it_has_a_node_group_child() -> None:
+    component = res("eks:index:ManagedNodeGroup", "mng", {"instanceTypes": ["m7g.large"]}, custom=False)
+    its_template = res("aws:ec2/launchTemplate:LaunchTemplate", "mng-lt", parent=component.urn)
+    another_group = node_group({"instanceTypes": ["t4g.large"]})
+    assert set(lines(component, its_template, another_group)) == {"mng", "ng"}
+
+
+def test_a_secret_replica_in_an_unpriced_region_is_said() -> None:
+    e = run(res("aws:secretsmanager/secret:Secret", "s", {"replicas": [{"region": "ap-northeast-3"}]}))
+    assert e.unpriced[0]["reason"] == "no price 'secretsmanager.secret' for ap-northeast-3 in the catalog"
+
+
+def test_loki_parts_need_both_replicas_and_a_size() -> None:
+    loki = {
+        "singleBinary": {"replicas": 2},
+        "write": {"persistence": {"size": "5Gi"}},
+        "backend": {"replicas": 1, "persistence": {"size": "4Gi"}},
+    }
+    assert release_volumes("loki", loki) == [("Loki backend volumes (1 x 4 GiB)", 4)]
+
+
+def test_json_rounds_components_to_four_places_and_totals_to_two() -> None:
+    c = Component("x", "GB", 0.0123456, "k", 1, usage_based=True)
+    rc = ResourceCost("u", "n", "t", REGION, [c, Component("y", "GB", 0.0123456, "k", 1)])
+    assert c.to_json()["monthly_cost"] == 0.0123
+    assert (rc.to_json()["monthlyCost"], rc.to_json()["baselineMonthlyCost"], rc.to_json()["usageMonthlyCost"]) == (
+        0.0247,
+        0.0123,
+        0.0123,
+    )
+    e = Estimate("t", REGION, "USD", "v", None, [rc], [], 0)
+    doc = e.to_json()
+    assert (doc["baselineMonthlyCost"], doc["usageMonthlyCost"], doc["totalMonthlyCost"]) == (0.01, 0.01, 0.02)

@@ -23,8 +23,6 @@ from groundwork.cost.catalog import load as load_catalog
 from groundwork.cost.usage import Usage
 from groundwork.plan.graph import STACK_TYPE, Graph, Resource
 
-GIB = 1024**3
-
 
 @dataclass
 class Component:
@@ -81,7 +79,6 @@ class Estimate:
     resources: list[ResourceCost]
     unpriced: list[dict[str, str]]
     free: int
-    seconds: float = 0.0
     unpriced_regions: tuple[str, ...] = ()  # regions the catalog has no prices for (the total is partial)
 
     @property
@@ -372,8 +369,8 @@ def _eip(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
 def _endpoint(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
     if r.props.get("vpcEndpointType", "Gateway") != "Interface":
         return  # gateway endpoints (S3, DynamoDB) are free
-    azs = len(r.props.get("subnetIds") or [1])
-    service = str(r.props.get("serviceName", "")).rsplit(".", 1)[-1]
+    azs = len(r.props.get("subnetIds") or ()) or 1
+    service = str(r.props.get("serviceName", "")).split(".")[-1]
     yield p.c(region, f"interface endpoint {service} in {azs} AZ(s)", "vpc.endpoint.interface.hour", hourly=azs)
     yield p.usage_c(region, "data processed", "vpc.endpoint.interface.gb", p.usage.interface_endpoint_gb)
 
@@ -403,7 +400,7 @@ def _alb(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
         kind = "application"
     else:
         internet = not r.props.get("internal", False)
-        azs = len(r.props.get("subnets") or r.props.get("subnetMappings") or [1, 1])
+        azs = len(r.props.get("subnets") or r.props.get("subnetMappings") or ()) or 2  # an ALB spans at least two AZs
         kind = r.props.get("loadBalancerType", "application")
     if kind == "network":
         yield p.c(region, "network load balancer", "elb.nlb.hour", hourly=1)
@@ -527,7 +524,8 @@ def _log_purpose(name: str) -> str:
 @prices("aws:cloudwatch/logGroup:LogGroup")
 def _log_group(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
     purpose = _log_purpose(str(r.props.get("name", "")))
-    share = sum(1 for x in p.g.of_type(r.type) if _log_purpose(str(x.props.get("name", ""))) == purpose) or 1
+    # the groups of one purpose share its usage (r is one of them, so there is at least one)
+    share = sum(1 for x in p.g.of_type(r.type) if _log_purpose(str(x.props.get("name", ""))) == purpose)
     ingest = p.usage.logs_ingest_gb.get(purpose)
     stored = p.usage.logs_stored_gb.get(purpose)
     yield p.usage_c(region, f"{purpose} logs ingested", "logs.ingest", None if ingest is None else ingest / share)
@@ -587,7 +585,7 @@ def _ecr(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
 
 @prices("aws:sns/topic:Topic")
 def _topic(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
-    topics = len(p.g.of_type(r.type)) or 1
+    topics = len(p.g.of_type(r.type))  # r is one of them
     n = p.usage.sns_publishes_million
     yield p.usage_c(region, "publishes", "sns.requests", None if n is None else n / topics)
 
@@ -674,9 +672,6 @@ def estimate(
     today: dt.date | None = None,
     region: str | None = None,
 ) -> Estimate:
-    import time
-
-    started = time.perf_counter()
     catalog = catalog or load_catalog()
     p = Pricer(graph, catalog, usage, today or dt.date.today(), region)
     resources: list[ResourceCost] = []
@@ -715,5 +710,4 @@ def estimate(
         resources=resources,
         unpriced=unpriced,
         free=free,
-        seconds=time.perf_counter() - started,
     )
