@@ -73,7 +73,7 @@ def cluster(r: Resource) -> dict[str, Any]:
     if unknown(encryption):
         key = UNKNOWN  # an unknown field inside it raises the SDK's UnknownValueError when read
     elif isinstance(encryption, dict) and "secrets" in as_list(encryption.get("resources")):
-        key = _field(sub(encryption, "provider", default={}), "keyArn", None)
+        key = _field(sub(encryption, "provider"), "keyArn", None)
     return {
         "name": p.peek("name"),
         "version": p.peek("version"),
@@ -286,7 +286,7 @@ def creator_admin(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
     remediation="Use IAM roles (SSO for people, GitHub OIDC for CI) instead of IAM users and access keys.",
 )
 def no_static_users(r: Resource, ctx: PackContext) -> Iterator[str]:
-    yield f"{r.type.rsplit(':', 1)[-1]} {r.name} is a static IAM credential"
+    yield f"{r.type.split(':')[-1]} {r.name} is a static IAM credential"
 
 
 def _scaling(r: Resource) -> tuple[Any, Any, Any]:
@@ -458,13 +458,9 @@ def workload_roles(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
                 bad = _data_on_star(p.props.json("policy"))
                 if bad:
                     yield f"role {role.name} policy {p.name} allows {', '.join(bad)} on '*'", p.urn
-            if (
-                isinstance(arn, str)
-                and ":iam::aws:policy/" in arn
-                and arn.rsplit("/", 1)[-1] not in ADDON_MANAGED_POLICIES
-            ):
+            if isinstance(arn, str) and ":iam::aws:policy/" in arn and arn.split("/")[-1] not in ADDON_MANAGED_POLICIES:
                 yield (
-                    f"role {role.name} has the AWS-managed policy {arn.rsplit('/', 1)[-1]} (not scoped to named ARNs)",
+                    f"role {role.name} has the AWS-managed policy {arn.split('/')[-1]} (not scoped to named ARNs)",
                     att.urn,
                 )
 

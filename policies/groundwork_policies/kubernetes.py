@@ -70,7 +70,7 @@ ECR_IMAGE = re.compile(
 
 def chart_of(r: Res) -> str:
     chart = r.props.get("chart", "")
-    return str(chart).rsplit("/", 1)[-1] if isinstance(chart, str) else ""
+    return str(chart).split("/")[-1] if isinstance(chart, str) else ""
 
 
 def releases(g: Graph, component: str) -> list[Res]:
@@ -172,7 +172,7 @@ def _allows_dns(np: Res) -> bool:
     spec = np.props.mapping("spec")
     for rule in as_list(spec.get("egress")):
         for port in dicts(sub(rule, "ports")):
-            if port.get("port") in (53, 53.0, "53", "dns"):
+            if port.get("port") in (53, "53", "dns"):  # the engine sends numbers as floats: 53.0 == 53
                 return True
     return False
 
