@@ -1,0 +1,115 @@
+"""The DR tooling's pure parts, without AWS (issue 18): the names the tooling derives and
+overrides from `pulumi stack output --json`, and what an endpoint probe decides (EDGE-06)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import ssl
+import urllib.error
+from pathlib import Path
+
+import pytest
+
+from groundwork.dr.endpoints import Probe, probe, rehearsal_host
+from groundwork.dr.names import OUTPUT_KEYS, StackResources, expected, with_outputs
+from groundwork.settings import load_settings
+from tests.conftest import stack_config
+
+ACCOUNT = "333333333333"
+
+
+def prod_names(**overrides: object) -> StackResources:
+    cfg = stack_config("prod", **overrides)
+    return expected(load_settings(cfg.config, project="groundwork", stack="prod", today=dt.date(2026, 11, 21)), ACCOUNT)
+
+
+def test_the_names_of_a_stacks_stateful_resources() -> None:
+    assert prod_names() == StackResources(
+        region="eu-west-1",
+        dr_region="eu-central-1",
+        database="groundwork-prod-db",
+        cache="groundwork-prod-cache",
+        backup_bucket=f"groundwork-prod-backups-{ACCOUNT}",
+        replica_bucket=f"groundwork-prod-backups-dr-{ACCOUNT}",
+        vault="groundwork-prod-vault",
+        dr_vault="groundwork-prod-vault-dr",
+        zone_id=None,
+    )
+
+
+def test_an_adopted_backup_bucket_keeps_its_name() -> None:
+    assert prod_names(backups={"adoptBucket": "legacy-backups"}).backup_bucket == "legacy-backups"
+
+
+def test_stack_outputs_override_the_derived_names_they_export(tmp_path: Path) -> None:
+    names = prod_names()
+    assert with_outputs(names, None) is names
+    outputs = tmp_path / "outputs.json"
+    outputs.write_text(
+        json.dumps(
+            {
+                "databaseIdentifier": "restored-db",
+                "zoneId": "Z123",
+                "cacheGroupId": "",
+                "backupVault": None,
+                "other": "x",
+            }
+        )
+    )
+    got = with_outputs(names, outputs)
+    assert (got.database, got.zone_id, got.cache, got.vault) == ("restored-db", "Z123", names.cache, names.vault)
+    assert set(OUTPUT_KEYS.values()) == {
+        "database",
+        "cache",
+        "backup_bucket",
+        "replica_bucket",
+        "vault",
+        "dr_vault",
+        "zone_id",
+    }
+
+
+def test_rehearsal_hosts_stay_in_the_zone() -> None:
+    assert rehearsal_host("api.example.com") == "api-dr.example.com"
+    assert rehearsal_host("app.dev.example.com") == "app-dr.dev.example.com"
+
+
+@pytest.mark.parametrize(
+    ("probe_", "ok", "line"),
+    [
+        (Probe("h", ("1.2.3.4",), 499), True, "  endpoint      h -> 1.2.3.4: HTTPS 499"),
+        (
+            Probe("h", ("1.2.3.4", "5.6.7.8"), 500),
+            False,
+            "  endpoint      h -> 1.2.3.4, 5.6.7.8: HTTPS 500 (server error)",
+        ),
+        (Probe("h", ("1.2.3.4",), None, "timed out"), False, "  endpoint      h -> 1.2.3.4: no answer (timed out)"),
+        (Probe("h", ("1.2.3.4",), 200, "reset"), False, "  endpoint      h -> 1.2.3.4: no answer (reset)"),
+        (Probe("h", (), None, "no address"), False, "  endpoint      h: does not resolve (no address)"),
+        (Probe("h", (), 200), False, "  endpoint      h: does not resolve ()"),
+    ],
+)
+def test_a_probe_is_ok_with_an_address_an_answer_below_500_and_no_error(probe_: Probe, ok: bool, line: str) -> None:
+    assert probe_.ok is ok
+    assert probe_.render() == line
+
+
+def test_probe_errors_are_named() -> None:
+    def nothing(host: str) -> list[str]:
+        raise OSError
+
+    assert probe("h", resolve=nothing) == Probe("h", (), None, "OSError")
+    assert probe("h", resolve=lambda h: []) == Probe("h", (), None, "no address")
+
+    def tls(url: str) -> int:
+        raise ssl.SSLError(1, "certificate verify failed")
+
+    def refused(url: str) -> int:
+        raise urllib.error.URLError(ConnectionRefusedError(111, "Connection refused"))
+
+    assert probe("h", resolve=lambda h: ["1.2.3.4"], fetch=tls).error == "certificate verify failed"
+    assert probe("h", resolve=lambda h: ["1.2.3.4"], fetch=refused).error == "[Errno 111] Connection refused"
+    urls: list[str] = []
+    assert probe("h", "/healthz", resolve=lambda h: ["1.2.3.4"], fetch=lambda u: urls.append(u) or 204).ok
+    assert urls == ["https://h/healthz"]
