@@ -373,20 +373,14 @@ class Res:
     type: str
     name: str
     props: View
-    protect: bool = False
-    parent: str = ""
-    provider: View | None = None
-    dependencies: list[str] = field(default_factory=list)
-    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    protect: bool
+    parent: str
+    provider: View | None
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
 
     def deps(self, prop: str) -> list[str]:
         return self.property_dependencies.get(prop, [])
-
-    def all_deps(self) -> set[str]:
-        out = set(self.dependencies)
-        for urns in self.property_dependencies.values():
-            out.update(urns)
-        return out
 
 
 class Graph:
@@ -407,14 +401,11 @@ class Graph:
         found = [r for t in dict.fromkeys(types) for r in self._by_type.get(t, ())]
         return sorted(found, key=lambda r: self._position[id(r)])
 
-    def referencing(self, target: Res, *types: str, prop: str | None = None) -> list[Res]:
-        """Resources of `types` whose property `prop` (or any property) depends on `target`."""
-        out = []
-        for r in self.of(*types):
-            urns = r.deps(prop) if prop else r.all_deps()
-            if target.urn in urns:
-                out.append(r)
-        return out
+    def referencing(self, target: Res, *types: str, prop: str) -> list[Res]:
+        """Resources of `types` whose property `prop` depends on `target`: the property that attaches
+        them (a subnet's vpcId), never any dependency (a rule whose source is `target` belongs to
+        another group; issue 18, tests/policies/test_network_edges.py)."""
+        return [r for r in self.of(*types) if target.urn in r.deps(prop)]
 
     def targets(self, r: Res, prop: str, *types: str) -> list[Res]:
         """The resources of `types` that `r`'s property `prop` depends on."""

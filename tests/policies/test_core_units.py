@@ -5,21 +5,29 @@ policy leans on. Each assertion is a decision a surviving mutant showed no test 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import json
 
 import pytest
 from groundwork_policies import core
 from groundwork_policies.core import (
+    IN_CLUSTER_LATER,
     REGISTRY,
+    SEVERITIES,
     UNKNOWN,
+    PackContext,
     StrictList,
     View,
     _unknown_sentinel_at,
     as_list,
+    build_policy,
+    enforcement,
     first,
     resolve_environment,
     truthy,
     unknown,
 )
+from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UnknownValueError
 
 from tests.policies.harness import UNKNOWN_STRING
@@ -87,3 +95,70 @@ def test_small_helpers() -> None:
     assert as_list(None) == [] and as_list(UNKNOWN) == [] and as_list("x") == ["x"] and as_list([1]) == [1]
     assert unknown(UNKNOWN) and unknown(UNKNOWN_STRING) and not unknown("x") and not unknown(None)
     assert truthy(True) and truthy("True") and not truthy("yes") and not truthy(1)
+
+
+def test_the_context_from_the_analyzer_environment() -> None:
+    """The CLI starts the pack with PULUMI_PROJECT, PULUMI_STACK and PULUMI_CONFIG (JSON)."""
+    ctx = PackContext.from_env(
+        {
+            "PULUMI_PROJECT": "groundwork",
+            "PULUMI_STACK": "staging",
+            "PULUMI_CONFIG": json.dumps({"groundwork:environment": "prod", "groundwork:services": "[]"}),
+            "GROUNDWORK_TODAY": "2026-11-21",
+        }
+    )
+    assert (ctx.project, ctx.stack, ctx.environment, ctx.today) == (
+        "groundwork",
+        "staging",
+        "prod",
+        dt.date(2026, 11, 21),
+    )
+    broken = PackContext.from_env({"PULUMI_STACK": "dev", "PULUMI_CONFIG": "{not json"})
+    assert (broken.project, broken.environment, broken.config) == ("groundwork", "dev", {})
+
+
+def test_settings_arrive_as_json_text_or_as_data() -> None:
+    service = {"name": "api", "port": 3000}
+    as_text = PackContext.build("groundwork", "prod", {"groundwork:services": json.dumps([service])})
+    as_data = PackContext.build("groundwork", "prod", {"groundwork:services": [service, {"port": 1}, "x"]})
+    assert as_text.services == as_data.services == [service]
+    assert (
+        PackContext.build("groundwork", "prod", {"groundwork:services": "not json"}).setting("services") == "not json"
+    )
+
+
+def test_a_policy_is_advisory_only_when_all_its_controls_are_exempted() -> None:
+    spec = REGISTRY.specs["aws-elasticache-require-tls-and-auth"]  # CACHE-03 and SEC-01
+    one = [{"control": "CACHE-03", "reason": "r"}]
+    both = [*one, {"control": "SEC-01", "reason": "s"}]
+    assert enforcement(spec, PackContext.build("groundwork", "prod", {"groundwork:exemptions": one}))[0] == (
+        EnforcementLevel.MANDATORY
+    )
+    level, note = enforcement(spec, PackContext.build("groundwork", "prod", {"groundwork:exemptions": both}))
+    assert level == EnforcementLevel.ADVISORY and note == "exempted for this stack (CACHE-03: r; SEC-01: s)"
+
+
+def test_each_policy_links_to_its_documentation() -> None:
+    spec = REGISTRY.specs["aws-elasticache-require-tls-and-auth"]
+    assert spec.url.endswith("docs/policies.md#aws-elasticache-require-tls-and-auth")
+
+
+@pytest.mark.parametrize("name", ["aws-elasticache-require-tls-and-auth", "aws-vpc-require-nat-gateway-per-az"])
+def test_a_built_policy_carries_what_the_cli_shows(name: str) -> None:
+    """Level, severity, remediation, tags (controls and tier) and the docs link reach the engine
+    on both kinds of policy (resource and stack)."""
+    spec = REGISTRY.specs[name]
+    prod = build_policy(spec, PackContext.build("groundwork", "prod", {}))
+    assert prod.enforcement_level == EnforcementLevel.MANDATORY
+    assert prod.severity == SEVERITIES[spec.severity] and prod.remediation_steps == spec.remediation
+    assert prod.tags == [*spec.controls, f"tier:{spec.tier}"] and prod.url == spec.url
+    dev = build_policy(spec, PackContext.build("groundwork", "dev", {}))
+    assert dev.enforcement_level == (EnforcementLevel.ADVISORY if spec.tier != "all" else EnforcementLevel.MANDATORY)
+
+
+def test_in_cluster_policies_wait_for_the_cluster() -> None:
+    """The first `up` from outside the VPC (groundwork:inCluster false) has no in-cluster layer yet."""
+    spec = REGISTRY.specs["kubernetes-hpa-require-two-replicas"]
+    outside = PackContext.build("groundwork", "prod", {"groundwork:inCluster": "false"})
+    assert enforcement(spec, outside) == (EnforcementLevel.ADVISORY, IN_CLUSTER_LATER)
+    assert enforcement(spec, PackContext.build("groundwork", "prod", {}))[0] == EnforcementLevel.MANDATORY
