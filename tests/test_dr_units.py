@@ -113,3 +113,26 @@ def test_probe_errors_are_named() -> None:
     urls: list[str] = []
     assert probe("h", "/healthz", resolve=lambda h: ["1.2.3.4"], fetch=lambda u: urls.append(u) or 204).ok
     assert urls == ["https://h/healthz"]
+
+
+def test_names_cut_to_each_services_limit_match_what_the_program_creates() -> None:
+    """A long stack name: each name is cut to its service's limit (RDS 63, ElastiCache group 40,
+    Backup vault 50 characters; groundwork/naming.py LIMITS), the same way the components cut it."""
+    import dataclasses
+
+    from groundwork.plan import run_program
+
+    stack = "prod-" + "eu-west-1-" * 5
+    cfg = dataclasses.replace(stack_config("prod"), stack=stack)
+    names = expected(load_settings(cfg.config, project="groundwork", stack=stack, today=dt.date(2026, 11, 21)), ACCOUNT)
+    g = run_program(cfg)
+
+    def created(type_: str, prop: str) -> set[str]:
+        return {r.props[prop] for r in g.of_type(type_)}
+
+    assert created("aws:rds/instance:Instance", "identifier") == {names.database}
+    assert created("aws:elasticache/replicationGroup:ReplicationGroup", "replicationGroupId") == {names.cache}
+    assert created("aws:backup/vault:Vault", "name") == {names.vault, names.dr_vault}
+    assert len(names.cache) == 40 and len(names.vault) <= 50
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        names.database = "x"  # type: ignore[misc]
