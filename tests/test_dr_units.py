@@ -111,7 +111,12 @@ def test_probe_errors_are_named() -> None:
     assert probe("h", resolve=lambda h: ["1.2.3.4"], fetch=tls).error == "certificate verify failed"
     assert probe("h", resolve=lambda h: ["1.2.3.4"], fetch=refused).error == "[Errno 111] Connection refused"
     urls: list[str] = []
-    assert probe("h", "/healthz", resolve=lambda h: ["1.2.3.4"], fetch=lambda u: urls.append(u) or 204).ok
+
+    def fetch(url: str) -> int:
+        urls.append(url)
+        return 204
+
+    assert probe("h", "/healthz", resolve=lambda h: ["1.2.3.4"], fetch=fetch).ok
     assert urls == ["https://h/healthz"]
 
 
@@ -136,3 +141,36 @@ def test_names_cut_to_each_services_limit_match_what_the_program_creates() -> No
     assert len(names.cache) == 40 and len(names.vault) <= 50
     with pytest.raises(dataclasses.FrozenInstanceError):
         names.database = "x"  # type: ignore[misc]
+
+
+def test_dns_resolve_lists_each_address_once() -> None:
+    from groundwork.dr.endpoints import dns_resolve
+
+    found = dns_resolve("localhost")
+    assert "127.0.0.1" in found and found == sorted(set(found))
+
+
+def test_https_status_verifies_the_certificate_and_reads_error_statuses(monkeypatch: pytest.MonkeyPatch) -> None:
+    import contextlib
+    import urllib.request
+
+    from groundwork.dr import endpoints
+
+    seen: list[tuple[urllib.request.Request, float, ssl.SSLContext]] = []
+
+    class Answer:
+        status = 204
+
+    def urlopen(request: urllib.request.Request, timeout: float, context: ssl.SSLContext) -> object:
+        seen.append((request, timeout, context))
+        if "missing" in request.full_url:
+            raise urllib.error.HTTPError(request.full_url, 404, "Not Found", {}, None)  # type: ignore[arg-type]
+        return contextlib.nullcontext(Answer())
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    assert endpoints.https_status("https://api-dr.example.com/healthz") == 204
+    assert endpoints.https_status("https://api-dr.example.com/missing", timeout=3) == 404
+    (request, timeout, context), (_, short, _) = seen
+    assert request.get_method() == "GET" and request.get_header("User-agent") == "groundwork-dr-drill"
+    assert (timeout, short) == (10.0, 3)
+    assert context.check_hostname and context.verify_mode == ssl.CERT_REQUIRED
