@@ -174,3 +174,10 @@ def test_https_status_verifies_the_certificate_and_reads_error_statuses(monkeypa
     assert request.get_method() == "GET" and request.get_header("User-agent") == "groundwork-dr-drill"
     assert (timeout, short) == (10.0, 3)
     assert context.check_hostname and context.verify_mode == ssl.CERT_REQUIRED
+
+
+def test_a_probe_is_a_value() -> None:
+    import dataclasses
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Probe("h", (), None).host = "other"  # type: ignore[misc]
