@@ -162,3 +162,32 @@ def test_in_cluster_policies_wait_for_the_cluster() -> None:
     outside = PackContext.build("groundwork", "prod", {"groundwork:inCluster": "false"})
     assert enforcement(spec, outside) == (EnforcementLevel.ADVISORY, IN_CLUSTER_LATER)
     assert enforcement(spec, PackContext.build("groundwork", "prod", {}))[0] == EnforcementLevel.MANDATORY
+
+
+def test_numbers_read_numbers_and_their_text_else_the_default() -> None:
+    view = View({"n": 3, "t": "2.5", "bad": "x", "flag": True, "list": [1]})
+    assert view.number("n") == 3.0 and view.number("t") == 2.5
+    assert view.number("bad", 7) == 7 and view.number("flag", 7) == 7 and view.number("list", 7) == 7
+    assert view.number("missing", 1) == 1
+
+
+def test_a_context_without_a_date_is_today_and_settings_default() -> None:
+    ctx = PackContext.build("groundwork", "prod", {})
+    assert ctx.today == dt.date.today()
+    assert ctx.setting("services", [{"name": "x"}]) == [{"name": "x"}]
+
+
+def test_the_resource_decorator_returns_the_check_it_registers() -> None:
+    spec = REGISTRY.specs["aws-elasticache-require-tls-and-auth"]
+    import groundwork_policies.elasticache as module
+
+    assert getattr(module, spec.check.__name__) is spec.check
+    stack_spec = REGISTRY.specs["aws-vpc-require-nat-gateway-per-az"]
+    import groundwork_policies.network as network
+
+    assert getattr(network, stack_spec.check.__name__) is stack_spec.check
+
+
+def test_a_built_policy_takes_the_packs_config_schema() -> None:
+    spec = REGISTRY.specs["aws-vpc-require-nat-gateway-per-az"]
+    assert build_policy(spec, PackContext.build("groundwork", "prod", {})).config_schema is core.CONFIG_SCHEMA
