@@ -191,3 +191,24 @@ def test_the_resource_decorator_returns_the_check_it_registers() -> None:
 def test_a_built_policy_takes_the_packs_config_schema() -> None:
     spec = REGISTRY.specs["aws-vpc-require-nat-gateway-per-az"]
     assert build_policy(spec, PackContext.build("groundwork", "prod", {})).config_schema is core.CONFIG_SCHEMA
+
+
+def test_the_eks_release_calendar_follows_the_support_policy() -> None:
+    """EKS gives each minor 14 months of standard support, then 12 of extended support (EKS User
+    Guide, "Understand the Kubernetes version lifecycle on EKS"): each end of extended support is
+    a year after the end of standard support, which falls 14 months after the release, within the
+    few days AWS rounds to; releases come in order, one minor after another."""
+    from groundwork_policies.kubernetes_versions import EKS_RELEASES, in_standard_support
+
+    releases = list(EKS_RELEASES.values())
+    for r in releases:
+        assert r.end_of_extended_support == r.end_of_standard_support.replace(year=r.end_of_standard_support.year + 1)
+        months = (
+            (r.end_of_standard_support.year - r.released.year) * 12 + r.end_of_standard_support.month - r.released.month
+        )
+        assert months == 14 and abs(r.end_of_standard_support.day - r.released.day) <= 7, r
+        assert in_standard_support(r.version, r.released) and in_standard_support(r.version, r.end_of_standard_support)
+        assert not in_standard_support(r.version, r.released - dt.timedelta(days=1))
+        assert not in_standard_support(r.version, r.end_of_standard_support + dt.timedelta(days=1))
+    assert [r.released for r in releases] == sorted(r.released for r in releases)
+    assert [int(r.version.split(".")[1]) for r in releases] == list(range(30, 30 + len(releases)))
