@@ -212,3 +212,64 @@ def test_the_eks_release_calendar_follows_the_support_policy() -> None:
         assert not in_standard_support(r.version, r.end_of_standard_support + dt.timedelta(days=1))
     assert [r.released for r in releases] == sorted(r.released for r in releases)
     assert [int(r.version.split(".")[1]) for r in releases] == list(range(30, 30 + len(releases)))
+
+
+def test_view_paths_and_text() -> None:
+    view = View({"a": [1, 2], "t": 5, "m": {"k": [{"x": 1}]}})
+    assert (
+        view.peek("a[1]") == 2 and view.peek("a[-2]") == 1 and view.peek("a[2]") is None and view.peek("a[-3]") is None
+    )
+    assert view.peek("b", "d") == "d" and view.peek("m.k[0].x") == 1
+    assert view.text("t", "d") == "d"
+    assert 2 in core._strict([1, 2]) and 3 not in core._strict([1, 2])
+    assert core.num(None) == "unset" and core.num(3.0) == "3" and core.num(2.5) == "2.5"
+    assert core.sub("x", "a", default=5) == 5 and core.sub({"a": {"b": 1}}, "a", "b") == 1
+
+
+def test_exemptions_need_a_reason_and_lapse_after_their_date() -> None:
+    today = dt.date(2026, 11, 21)
+    entries = [
+        {"control": "NET-01", "reason": "r", "expires": "2026-11-21"},  # its last day
+        {"control": "NET-02", "reason": "r", "expires": "2026-11-20"},
+        {"control": "NET-03"},
+        {"control": 4, "reason": "r"},
+        "DB-01",
+    ]
+    ctx = PackContext.build("groundwork", "prod", {"groundwork:exemptions": entries}, today=today)
+    assert set(ctx.exemptions) == {"NET-01"} and ctx.name_prefix == "groundwork-prod"
+
+
+def test_an_exemption_for_named_policies_covers_only_them() -> None:
+    spec = REGISTRY.specs["aws-elasticache-require-tls-and-auth"]
+
+    def level(policies: list[str]) -> EnforcementLevel:
+        ex = [{"control": c, "reason": "r", "policies": policies} for c in spec.controls]
+        return enforcement(spec, PackContext.build("groundwork", "prod", {"groundwork:exemptions": ex}))[0]
+
+    assert level(["another-policy"]) == EnforcementLevel.MANDATORY
+    assert level([spec.name]) == EnforcementLevel.ADVISORY
+
+
+def test_a_crashing_check_fails_closed_with_what_broke() -> None:
+    spec = REGISTRY.specs["aws-elasticache-require-tls-and-auth"]
+
+    def crash() -> list[str]:
+        raise ValueError("boom")
+
+    assert core._guarded(spec, crash, "urn:x") == [f"{core.EVALUATION_FAILED} on urn:x: ValueError: boom"]
+    assert core._guarded(spec, crash, "") == [f"{core.EVALUATION_FAILED} on the stack: ValueError: boom"]
+
+
+def test_each_request_gets_its_own_view_and_the_same_props_share_one() -> None:
+    a, b = {"x": 1}, {"x": 2}
+    assert core._shared_view(a) is core._shared_view(a)
+    assert core._shared_view(b).get("x") == 2 and core._shared_view(a).get("x") == 1
+
+
+def test_type_patterns_and_the_registry_build() -> None:
+    assert core.matches("aws:s3/bucket:Bucket", ("aws:*",)) and core.matches(
+        "aws:s3/bucket:Bucket", ("aws:s3/bucket:Bucket",)
+    )
+    assert not core.matches("aws:s3/bucket:Bucket", ("aws:s3/bucketV2:BucketV2",))
+    assert not core.matches("aws:*", ("aws:s3/bucket:Bucket",))
+    assert len(REGISTRY.build(PackContext.build("groundwork", "prod", {}))) == len(REGISTRY.specs)
