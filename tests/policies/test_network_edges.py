@@ -16,19 +16,11 @@ from typing import Any
 
 import pytest
 from groundwork_policies.core import Graph
-from groundwork_policies.network import subnet_tiers, zone
+from groundwork_policies.network import INGRESS, LB, LISTENER, SG_INGRESS, SG_RULE, VPC, subnet_tiers, zone
 
 from tests.policies.cases import add, chain, patch, remove
 from tests.policies.harness import DELETE, Fx, run_resource, run_stack, stack_args
 from tests.policies.test_policy_cases import WORLD
-
-SG = "aws:ec2/securityGroup:SecurityGroup"
-SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
-SG_INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-VPC = "aws:ec2/vpc:Vpc"
-LB = "aws:lb/loadBalancer:LoadBalancer"
-LISTENER = "aws:lb/listener:Listener"
-INGRESS = "kubernetes:networking.k8s.io/v1:Ingress"
 
 
 def tiers_of(world: Any) -> dict[str, str]:
