@@ -52,7 +52,7 @@ def main() -> None:
         totals[stack] = e.total
         budgets[stack] = settings.cost.monthly_budget
         for name, component, saving in e.savings:
-            print(f"{'':<9}saving against on-demand: {money(saving)} on {name} ({component})")
+            print(f"{'':<9}saving against the default design: {money(saving)} on {name} ({component})")
 
     print("\nagainst the stack budgets and the audit's estimates (seed 001: dev ~$193, prod ~$753)")
     for stack in ("dev", "staging", "prod"):

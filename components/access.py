@@ -31,15 +31,11 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.host import ssm_host
 from components.options import kept
 from groundwork import iam
 from groundwork.naming import Naming
 
-# AL2023 for arm64 through AWS's public SSM parameter, resolved by EC2 at launch (EC2 User Guide,
-# "Use a Systems Manager parameter instead of an AMI ID" in launch templates; documented for
-# aws_launch_template image_id in hashicorp/terraform-provider-aws#37880): the host follows AWS's
-# newest AMI without a diff in the stack
-AL2023_ARM64 = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
 # CodeBuild's curated Amazon Linux image (Python 3.11+, Node.js, the AWS CLI) on x86: LINUX_CONTAINER
 # with BUILD_GENERAL1_MEDIUM (4 vCPU, 7 GB) is a combination every CodeBuild region offers
 CODEBUILD_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
@@ -189,57 +185,17 @@ class Access(pulumi.ComponentResource):
 
         if args.operator_access:
             sg = source_group("operator-access", f"{naming.prefix}: SSM host for operators (no inbound rules)")
-            role = aws.iam.Role(
+            instance = ssm_host(
                 f"{name}-operator-access",
-                assume_role_policy=json.dumps(iam.assume_role("ec2.amazonaws.com")),
-                description=f"{naming.prefix}: SSM-managed host for port forwarding to the private API",
-                opts=child,
-            )
-            aws.iam.RolePolicyAttachment(
-                f"{name}-operator-access",
-                role=role.name,
-                policy_arn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
-                opts=child,
-            )
-            profile = aws.iam.InstanceProfile(f"{name}-operator-access", role=role.name, opts=child)
-            template = aws.ec2.LaunchTemplate(
-                f"{name}-operator-access",
-                name_prefix=f"{naming.physical('operator-access')}-",
-                description=f"{naming.prefix} operator access host: IMDSv2, encrypted gp3 root volume",
-                image_id=AL2023_ARM64,
+                naming=naming,
+                kind="operator-access",
+                purpose="operator access host",
+                role_purpose="SSM-managed host for port forwarding to the private API",
                 instance_type="t4g.nano",
-                update_default_version=True,
-                metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                    http_endpoint="enabled", http_tokens="required", http_put_response_hop_limit=1
-                ),
-                block_device_mappings=[
-                    aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-                        device_name="/dev/xvda",
-                        ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                            volume_size=8,
-                            volume_type="gp3",
-                            encrypted="true",
-                            kms_key_id=args.data_key_arn,
-                            delete_on_termination="true",
-                        ),
-                    )
-                ],
-                tag_specifications=[
-                    aws.ec2.LaunchTemplateTagSpecificationArgs(
-                        resource_type=kind, tags={**(args.tags or {}), "Name": naming.physical("operator-access")}
-                    )
-                    for kind in ("instance", "volume")
-                ],
-                opts=child,
-            )
-            instance = aws.ec2.Instance(
-                f"{name}-operator-access",
-                launch_template=aws.ec2.InstanceLaunchTemplateArgs(id=template.id, version="$Latest"),
                 subnet_id=args.private_subnet_ids[0],
-                vpc_security_group_ids=[sg.id],
-                iam_instance_profile=profile.name,
-                associate_public_ip_address=False,
-                tags={"Name": naming.physical("operator-access")},
+                security_group_id=sg.id,
+                data_key_arn=args.data_key_arn,
+                tags=args.tags,
                 opts=child,
             )
             self.operator_instance_id = instance.id

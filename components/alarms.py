@@ -44,6 +44,7 @@ class AlarmsArgs:
     cache_group_id: pulumi.Input[str] | None = None
     cache_nodes: int = 0
     nat_gateway_ids: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    nat_instance_id: pulumi.Input[str] | None = None
     backup_plan_vault: pulumi.Input[str] | None = None  # vault name, as read from the plan
     certificate_arn: pulumi.Input[str] | None = None
     load_balancer: bool = False
@@ -106,6 +107,8 @@ class Alarms(pulumi.ComponentResource):
         for i, nat in enumerate(args.nat_gateway_ids):
             for key in ("nat-N-port-allocation", "nat-N-packets-dropped"):
                 alarm(key, key.replace("N", str(i)), {"NatGatewayId": nat})
+        if args.nat_instance_id is not None:
+            alarm("nat-instance-status", "nat-instance-status", {"InstanceId": args.nat_instance_id})
         if args.backup_plan_vault is not None:
             for key in ("backup-jobs-failed", "backup-copies-failed"):
                 alarm(key, key, {"BackupVaultName": args.backup_plan_vault})

@@ -4,7 +4,9 @@ Behaviour:
 - `public`, `private` (workloads) and `database` (isolated: no internet route) subnets, one
   of each per AZ, laid out by `groundwork.subnets.layout`. No subnet maps public IPs.
 - NAT gateways: one per AZ (`per-az`, each private route table uses its own AZ's gateway)
-  or one for the VPC (`single`, dev).
+  or one for the VPC (`single`, dev); or, in dev, one NAT instance (`instance`, see
+  `nat_user_data`): a t4g.nano in the first public subnet with a public address and the
+  source/destination check off, which masquerades what the private subnets send.
 - Subnet tags for load-balancer discovery (`kubernetes.io/role/elb` on public,
   `kubernetes.io/role/internal-elb` on private).
 - Flow logs (all traffic) to a KMS-encrypted log group with a retention, written by a role
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.host import ssm_host
 from components.options import kept
 from groundwork import iam
 from groundwork.naming import Naming
@@ -31,6 +34,37 @@ from groundwork.settings.model import NetworkSettings
 from groundwork.subnets import layout
 
 DB_PORTS = (5432, 6379)
+NAT_INSTANCE_TYPE = "t4g.nano"  # 2 vCPU burstable, up to 5 Gbps burst, 32 Mbps baseline (EC2 network specs)
+
+
+def nat_user_data(vpc_cidr: str) -> str:
+    """The NAT instance's first-boot script, the steps of "Create a NAT AMI" (Amazon VPC User
+    Guide, work-with-nat-instances.html#create-nat-ami) for AL2023, which CDK's
+    NatInstanceProviderV2 also runs (aws/aws-cdk v2.261.0, packages/aws-cdk-lib/aws-ec2/lib/nat.ts,
+    DEFAULT_USER_DATA_COMMANDS): iptables-services so the rules survive a reboot, IPv4 forwarding
+    in a sysctl file, and masquerading out of the default route's interface (ens5 on Nitro, hence
+    read from the route table, not assumed). Narrower than those steps: only the VPC's addresses
+    are masqueraded and forwarded (the FORWARD chain drops the rest, where the guide flushes it
+    open), and the package install is retried while the network comes up."""
+    return f"""#!/bin/bash
+# Groundwork NAT instance: forward and masquerade what the VPC ({vpc_cidr}) sends to the internet.
+set -euo pipefail
+for attempt in 1 2 3 4 5; do
+  dnf install -y iptables-services && break
+  echo "dnf install failed (attempt $attempt), retrying" >&2
+  sleep 15
+done
+systemctl enable --now iptables
+echo "net.ipv4.ip_forward = 1" > /etc/sysctl.d/90-groundwork-nat.conf
+sysctl -p /etc/sysctl.d/90-groundwork-nat.conf
+out=$(ip -o -4 route show default | awk '{{print $5; exit}}')
+iptables -t nat -A POSTROUTING -o "$out" -s {vpc_cidr} -j MASQUERADE
+iptables -F FORWARD
+iptables -A FORWARD -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT
+iptables -A FORWARD -s {vpc_cidr} -o "$out" -j ACCEPT
+iptables -P FORWARD DROP
+service iptables save
+"""
 
 
 def _zone(names: list[str], i: int, region: str) -> str:
@@ -49,6 +83,7 @@ class NetworkArgs:
     region: str
     logs_key_arn: pulumi.Input[str]
     protect: bool = True  # the flow-log group is kept (GOV-02)
+    data_key_arn: pulumi.Input[str] | None = None  # the NAT instance's root volume (natMode instance)
 
 
 class Network(pulumi.ComponentResource):
@@ -140,26 +175,38 @@ class Network(pulumi.ComponentResource):
                 f"{name}-public-{i}", subnet_id=sn.id, route_table_id=public_rt.id, opts=child
             )
 
-        # NAT gateways (NET-02): per AZ, or one.
-        nat_count = s.az_count if s.nat_mode == "per-az" else 1
+        # Egress of the private subnets (NET-02): NAT gateways per AZ or one, or dev's NAT instance.
         nats = []
-        for i in range(nat_count):
-            eip = aws.ec2.Eip(
-                f"{name}-nat-{i}", domain="vpc", tags={"Name": naming.physical("nat", str(i))}, opts=child
+        if s.nat_mode == "instance":
+            if args.data_key_arn is None:
+                raise ValueError("a NAT instance needs data_key_arn for its root volume")
+            nat_instance = self._nat_instance(
+                name, args, args.data_key_arn, vpc.id, subnets["public"][0].id, cidrs["private"], igw
             )
-            nats.append(
-                aws.ec2.NatGateway(
-                    f"{name}-nat-{i}",
-                    allocation_id=eip.id,
-                    subnet_id=subnets["public"][i].id,
-                    connectivity_type="public",
-                    tags={"Name": naming.physical("nat", str(i))},
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+            self.nat_instance_id: pulumi.Output[str] | None = nat_instance.id
+            targets = [{"network_interface_id": nat_instance.primary_network_interface_id}]
+        else:
+            self.nat_instance_id = None
+            for i in range(s.az_count if s.nat_mode == "per-az" else 1):
+                eip = aws.ec2.Eip(
+                    f"{name}-nat-{i}", domain="vpc", tags={"Name": naming.physical("nat", str(i))}, opts=child
                 )
-            )
+                nats.append(
+                    aws.ec2.NatGateway(
+                        f"{name}-nat-{i}",
+                        allocation_id=eip.id,
+                        subnet_id=subnets["public"][i].id,
+                        connectivity_type="public",
+                        tags={"Name": naming.physical("nat", str(i))},
+                        opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                    )
+                )
+            targets = [{"nat_gateway_id": n.id} for n in nats]
         self.nat_gateway_ids = [n.id for n in nats]
 
-        # Private route tables: one per AZ, default route through that AZ's NAT gateway.
+        # Private route tables: one per AZ, default route through that AZ's NAT gateway (or the one
+        # gateway or instance). Switching natMode updates these routes in place (a route's target is
+        # not ForceNew: hashicorp/terraform-provider-aws internal/service/ec2/vpc_route.go, ReplaceRoute).
         private_rts = []
         for i, sn in enumerate(subnets["private"]):
             rt = aws.ec2.RouteTable(
@@ -169,7 +216,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-private-default-{i}",
                 route_table_id=rt.id,
                 destination_cidr_block="0.0.0.0/0",
-                nat_gateway_id=nats[i % nat_count].id,
+                **targets[i % len(targets)],
                 opts=child,
             )
             aws.ec2.RouteTableAssociation(f"{name}-private-{i}", subnet_id=sn.id, route_table_id=rt.id, opts=child)
@@ -316,9 +363,66 @@ class Network(pulumi.ComponentResource):
         self.register_outputs(
             {
                 "vpcId": self.vpc_id,
+                "natInstanceId": self.nat_instance_id,
                 "privateSubnetIds": self.private_subnet_ids,
                 "publicSubnetIds": self.public_subnet_ids,
                 "databaseSubnetIds": self.database_subnet_ids,
                 "databaseSubnetGroupName": self.database_subnet_group_name,
             }
+        )
+
+    def _nat_instance(
+        self,
+        name: str,
+        args: NetworkArgs,
+        data_key_arn: pulumi.Input[str],
+        vpc_id: pulumi.Input[str],
+        subnet_id: pulumi.Input[str],
+        private_blocks: list,
+        igw: aws.ec2.InternetGateway,
+    ) -> aws.ec2.Instance:
+        """Dev's NAT instance: admits only the private subnets (every protocol, as a NAT gateway
+        does; the senders' own groups decide what leaves), sends to the internet through its
+        public address. EC2's simplified automatic recovery, on by default for T4g, restarts it
+        on a failed host (EC2 User Guide, "Automatic instance recovery")."""
+        naming = args.naming
+        child = pulumi.ResourceOptions(parent=self)
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-nat-instance",
+            vpc_id=vpc_id,
+            description=f"{naming.prefix}: NAT instance, forwards the private subnets' traffic to the internet",
+            tags={"Name": naming.physical("nat-instance")},
+            opts=child,
+        )
+        for i, block in enumerate(private_blocks):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-nat-instance-from-private-{i}",
+                security_group_id=sg.id,
+                ip_protocol="-1",
+                cidr_ipv4=str(block),
+                description=f"traffic to forward from private subnet {i}",
+                opts=child,
+            )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-nat-instance-out",
+            security_group_id=sg.id,
+            ip_protocol="-1",
+            cidr_ipv4="0.0.0.0/0",
+            description="forwarded traffic and the instance's own updates to the internet",
+            opts=child,
+        )
+        return ssm_host(
+            f"{name}-nat-instance",
+            naming=naming,
+            kind="nat-instance",
+            purpose="NAT instance",
+            role_purpose="NAT instance (Systems Manager only: sessions and patching)",
+            instance_type=NAT_INSTANCE_TYPE,
+            subnet_id=subnet_id,
+            security_group_id=sg.id,
+            data_key_arn=data_key_arn,
+            user_data=nat_user_data(str(args.settings.cidr)),
+            public_address=True,
+            source_dest_check=False,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
         )

@@ -447,6 +447,20 @@ AWS_ALARMS = (
         "Check the NAT gateway's AZ health and bandwidth.",
     ),
     AwsAlarm(
+        "nat-instance-status",
+        "AWS/EC2",
+        "StatusCheckFailed",
+        "GreaterThanThreshold",
+        "0",
+        "critical",
+        "Maximum",
+        60,
+        2,
+        "the NAT instance (natMode: instance) fails a status check for 2 min: the private subnets lose egress",
+        "EC2 moves it off a failed host by itself (simplified automatic recovery); on an instance check "
+        "failure reboot it, or replace it with `pulumi up --replace` on network-nat-instance.",
+    ),
+    AwsAlarm(
         "backup-jobs-failed",
         "AWS/Backup",
         "NumberOfBackupJobsFailed",

@@ -329,8 +329,8 @@ def check_chatbot(clients: ClientFactory, s: StackSettings) -> list[Finding]:
 
 
 def _on_demand_vcpus(s: StackSettings) -> int:
-    """vCPUs the first `up` launches on demand: the node groups at desired size, and the operator
-    host (t4g.nano, 2 vCPUs)."""
+    """vCPUs the first `up` launches on demand: the node groups at desired size, the operator
+    host and the NAT instance (t4g.nano, 2 vCPUs each)."""
     from groundwork import catalog
 
     nodes = sum(
@@ -338,7 +338,8 @@ def _on_demand_vcpus(s: StackSettings) -> int:
         for g in s.cluster.node_groups
         if g.capacity_type == "ON_DEMAND"
     )
-    return nodes + (2 if s.cluster.operator_access == "ssm" else 0)
+    hosts = (s.cluster.operator_access == "ssm") + (s.network.nat_mode == "instance")
+    return nodes + 2 * hosts
 
 
 def _spot_vcpus(s: StackSettings) -> int:
@@ -353,7 +354,8 @@ def _spot_vcpus(s: StackSettings) -> int:
 
 
 def _nat_gateways(s: StackSettings) -> int:
-    return 1 if s.network.nat_mode == "single" else s.network.az_count
+    """Elastic IPs the NAT gateways hold (a NAT instance's address is auto-assigned, not an EIP)."""
+    return {"single": 1, "instance": 0}.get(s.network.nat_mode, s.network.az_count)
 
 
 def check_quotas(clients: ClientFactory, s: StackSettings) -> list[Finding]:

@@ -75,7 +75,7 @@ LIVE: tuple[Live, ...] = (
     Live(
         "network.natMode",
         "safe",
-        "NAT gateways are added or removed and private routes updated (egress pauses briefly)",
+        "NAT gateways or the NAT instance are added or removed and private routes updated in place (egress pauses briefly)",
         "routes",
     ),
     Live("network.interfaceEndpoints", "safe", "endpoints are created or deleted", "endpoints"),

@@ -103,8 +103,14 @@ CASES = [
         "Add an AZ (dev: network.azCount 2 → 3)",
         "dev",
         _with("dev", "network", lambda n: n.update(azCount=3)),
-        created=8,
-        created_names={"network-private-2", "network-public-2", "network-database-2", "network-private-rt-2"},
+        created=9,
+        created_names={
+            "network-private-2",
+            "network-public-2",
+            "network-database-2",
+            "network-private-rt-2",
+            "network-nat-instance-from-private-2",  # the NAT instance admits the new private subnet
+        },
         # the existing subnets keep their slots: only lists of subnets grow
         updated={
             "network-s3",
@@ -118,6 +124,22 @@ CASES = [
         },
         # EKS cannot move a managed node group to new subnets: a new group (name prefix) comes up first
         replaced={"cluster-general"},
+    ),
+    Case(
+        "nat-gateway",
+        "Egress through a NAT gateway instead of the NAT instance (dev: network.natMode instance → single)",
+        "dev",
+        _with("dev", "network", lambda n: n.update(natMode="single")),
+        created=2,
+        created_names={"network-nat-0"},  # the gateway and its address
+        # the private default routes change target in place (ReplaceRoute), never replaced
+        updated={"network-private-default-0", "network-private-default-1"},
+        deleted={
+            "network-nat-instance",
+            "network-nat-instance-from-private-0",
+            "network-nat-instance-from-private-1",
+            "network-nat-instance-out",
+        },
     ),
     Case(
         "add-a-service",
@@ -214,8 +236,8 @@ CASES = [
         "Turn AWS alarms on (dev)",
         "dev",
         _with("dev", "observability", lambda o: o.update(awsAlarms={"enabled": True})),
-        created=12,
-        created_names={"alarms-critical", "alarms-rds-cpu"},
+        created=11,
+        created_names={"alarms-critical", "alarms-rds-cpu", "alarms-nat-instance-status"},
         updated=set(),
     ),
     Case(

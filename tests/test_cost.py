@@ -137,7 +137,7 @@ def test_spot_nodes_are_priced_at_the_assumed_discount_of_the_dearest_pool(dev: 
     assert c.saving == pytest.approx(2 * H * dearest * 0.6)
     assert "assumed 60% below on-demand" in c.name and "usage spot_discount" in c.name
     e = est(dev, Usage(spot_discount=0.6))
-    assert [s["resource"] for s in e.to_json()["savings"]] == ["cluster-general"]
+    assert [s["resource"] for s in e.to_json()["savings"]] == ["network-nat-instance", "cluster-general"]
 
     upper = _group(est(dev))  # no assumption: on-demand, an upper bound, said so
     assert upper.monthly_cost == pytest.approx(2 * H * dearest) and not upper.saving and not upper.usage_based
@@ -153,6 +153,26 @@ def test_on_demand_groups_are_unchanged_by_a_spot_discount(prod: Graph) -> None:
 def test_a_spot_discount_is_a_fraction_below_one(bad: float) -> None:
     with pytest.raises(ValueError):
         Usage(spot_discount=bad)
+
+
+def test_dev_nat_instance_is_priced_with_its_address_and_its_saving_against_a_gateway(dev: Graph) -> None:
+    """natMode instance: the t4g.nano, its 8 GB volume and its public address are billed; the
+    saving is a NAT gateway's hours and processing (the usage profile's nat_gb) less the host."""
+    e = est(dev, Usage(nat_gb=30))
+    [nat] = [r for r in e.resources if r.name == "network-nat-instance"]
+    host, volume, address = nat.components
+    assert (host.price_key, volume.price_key, address.price_key) == (
+        "ec2.t4g.nano",
+        "ebs.gp3.storage",
+        "vpc.public_ipv4.hour",
+    )
+    assert host.name == "1 x t4g.nano on-demand NAT instance (instead of a NAT gateway)"
+    assert (volume.monthly_quantity, address.monthly_quantity) == (8, H)
+    gateway = H * price("vpc.nat.hour") + 30 * price("vpc.nat.gb")
+    own = H * price("ec2.t4g.nano") + 8 * price("ebs.gp3.storage")
+    assert host.saving == pytest.approx(gateway - own) and host.saving > 30
+    assert not volume.saving and not address.saving
+    assert [r for r in e.resources if r.type == "aws:ec2/natGateway:NatGateway"] == []
 
 
 def test_every_public_ipv4_address_is_counted(prod: Graph, dev: Graph) -> None:

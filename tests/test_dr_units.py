@@ -181,3 +181,17 @@ def test_a_probe_is_a_value() -> None:
 
     with pytest.raises(dataclasses.FrozenInstanceError):
         Probe("h", (), None).host = "other"  # type: ignore[misc]
+
+
+def test_doctor_counts_the_nat_instance_as_a_host_not_an_address() -> None:
+    """dev's NAT instance takes no Elastic IP (its address is auto-assigned) but 2 on-demand vCPUs;
+    a NAT gateway takes an Elastic IP each."""
+    from groundwork.doctor import _nat_gateways, _on_demand_vcpus
+
+    dev = load_settings(stack_config("dev").config, project="groundwork", stack="dev", today=dt.date(2026, 11, 21))
+    assert (dev.network.nat_mode, dev.cluster.operator_access) == ("instance", "none")
+    assert _nat_gateways(dev) == 0 and _on_demand_vcpus(dev) == 2  # dev's nodes are Spot
+    single = dev.model_copy(update={"network": dev.network.model_copy(update={"nat_mode": "single"})})
+    assert _nat_gateways(single) == 1 and _on_demand_vcpus(single) == 0
+    per_az = dev.model_copy(update={"network": dev.network.model_copy(update={"nat_mode": "per-az"})})
+    assert _nat_gateways(per_az) == 2

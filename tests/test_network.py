@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import subprocess
+import sys
 from ipaddress import ip_network
+from pathlib import Path
 
 import pytest
 
@@ -62,12 +66,44 @@ def test_one_nat_per_az_and_each_private_route_uses_its_own_az(prod: Graph) -> N
         assert nat_az[deps(route, "natGatewayId")[0]] == private.props["availabilityZone"]
 
 
-def test_dev_uses_a_single_nat_gateway(dev: Graph) -> None:
-    nats = dev.of_type(NAT)
-    assert len(nats) == 1
-    targets = {deps(r, "natGatewayId")[0] for r in dev.of_type(ROUTE) if r.name.startswith("network-private-default")}
-    assert targets == {nats[0].urn}
-    assert len(subnets(dev, "private")) == 2
+def test_dev_egress_goes_through_one_nat_instance(dev: Graph, tmp_path) -> None:
+    """natMode instance: no gateway; a t4g.nano in the first public subnet with a public address
+    and the source/destination check off is the default route of both private subnets, admits
+    only them, and its first boot forwards and masquerades only the VPC's addresses."""
+    assert dev.of_type(NAT) == [] and dev.of_type("aws:ec2/eip:Eip") == []
+    [host] = dev.of_type("aws:ec2/instance:Instance")
+    assert host.name == "network-nat-instance"
+    assert host.props["associatePublicIpAddress"] is True and host.props["sourceDestCheck"] is False
+    assert deps(host, "subnetId") == [subnets(dev, "public")[0].urn]
+    routes = [r for r in dev.of_type(ROUTE) if r.name.startswith("network-private-default")]
+    assert len(routes) == 2 == len(subnets(dev, "private"))
+    for r in routes:
+        assert r.props["destinationCidrBlock"] == "0.0.0.0/0" and "natGatewayId" not in r.props
+        assert deps(r, "networkInterfaceId") == [host.urn] and r.props["networkInterfaceId"].startswith("eni-")
+
+    [sg] = [g for g in dev.of_type("aws:ec2/securityGroup:SecurityGroup") if g.name == "network-nat-instance"]
+    assert deps(host, "vpcSecurityGroupIds") == [sg.urn]
+    rules = [
+        r
+        for r in dev.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if deps(r, "securityGroupId") == [sg.urn]
+    ]
+    assert sorted(r.props["cidrIpv4"] for r in rules) == [s.props["cidrBlock"] for s in subnets(dev, "private")]
+
+    [template] = [t for t in dev.of_type("aws:ec2/launchTemplate:LaunchTemplate") if t.name == "network-nat-instance"]
+    assert template.props["instanceType"] == "t4g.nano" and template.props["imageId"].startswith("resolve:ssm:")
+    assert template.props["metadataOptions"]["httpTokens"] == "required"
+    ebs = template.props["blockDeviceMappings"][0]["ebs"]
+    assert ebs["encrypted"] == "true" and ebs["kmsKeyId"]
+    script = base64.b64decode(template.props["userData"]).decode()
+    assert 'iptables -t nat -A POSTROUTING -o "$out" -s 10.10.0.0/16 -j MASQUERADE' in script
+    assert "net.ipv4.ip_forward = 1" in script and "iptables -P FORWARD DROP" in script
+    assert script.index("iptables -F FORWARD") < script.index("-P FORWARD DROP") < script.index("service iptables save")
+    path = tmp_path / "nat.sh"
+    path.write_text(script)
+    shellcheck = Path(sys.executable).parent / "shellcheck"
+    checked = subprocess.run([str(shellcheck), "-f", "gcc", str(path)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout
 
 
 def test_database_tier_has_no_internet_route(prod: Graph) -> None:

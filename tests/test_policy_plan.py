@@ -106,7 +106,7 @@ def test_sarif_report_names_rules_and_component_sources(tmp_path: Path) -> None:
     run = sarif["runs"][0]
     assert sarif["version"] == "2.1.0" and run["tool"]["driver"]["name"] == "groundwork-policies"
     rule_ids = [rule["id"] for rule in run["tool"]["driver"]["rules"]]
-    assert len(rule_ids) == 112 and "pulumi-inputs-secret-marked" in rule_ids
+    assert len(rule_ids) == 113 and "pulumi-inputs-secret-marked" in rule_ids
     assert len(run["results"]) == len(r.diagnostics)
     for result in run["results"]:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]

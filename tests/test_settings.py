@@ -70,7 +70,7 @@ def test_defaults_are_the_secure_choices() -> None:
 
 def test_dev_relaxations_are_written_in_its_stack_file() -> None:
     dev = load("dev")
-    assert (dev.network.az_count, dev.network.nat_mode) == (2, "single")
+    assert (dev.network.az_count, dev.network.nat_mode) == (2, "instance")
     assert dev.cluster.endpoint_public_access is True
     assert dev.protect is False and dev.cluster.deletion_protection is False
 

@@ -33,7 +33,7 @@ class Component:
     monthly_quantity: float | None  # None: a usage quantity the profile does not give
     hourly_quantity: float | None = None
     usage_based: bool = False
-    saving: float = 0.0  # monthly saving against the on-demand design (Spot), shown in the report
+    saving: float = 0.0  # monthly saving against the default design (Spot, a NAT instance), shown in the report
 
     @property
     def monthly_cost(self) -> float | None:
@@ -99,7 +99,7 @@ class Estimate:
 
     @property
     def savings(self) -> list[tuple[str, str, float]]:
-        """(resource, component, monthly saving) against the on-demand design, e.g. Spot nodes."""
+        """(resource, component, monthly saving) against the default design: Spot nodes, a NAT instance."""
         return [(r.name, c.name, c.saving) for r in self.resources for c in r.components if c.saving]
 
     def to_json(self) -> dict[str, Any]:
@@ -315,7 +315,9 @@ def _node_group(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
 
 @prices("aws:ec2/instance:Instance")
 def _instance(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
-    """A single instance (the operator access host): its type and root volume from its launch template."""
+    """A single instance (the operator access host, dev's NAT instance): its type and root volume
+    from its launch template, and its public IPv4 address when it has one (AWS bills every
+    public IPv4 address by the hour, an instance's auto-assigned one too: VPC pricing)."""
     instance_type = r.props.get("instanceType")
     size = 8.0
     for urn in r.property_dependencies.get("launchTemplate", []):
@@ -325,8 +327,17 @@ def _instance(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
         instance_type = instance_type or lt.props.get("instanceType")
         for m in lt.props.get("blockDeviceMappings") or []:
             size = float((m.get("ebs") or {}).get("volumeSize") or size)
-    yield p.c(region, f"1 x {instance_type} on-demand", f"ec2.{instance_type}", hourly=1)
-    yield p.c(region, f"{size:g} GB gp3 root volume", "ebs.gp3.storage", monthly=size)
+    host = p.c(region, f"1 x {instance_type} on-demand", f"ec2.{instance_type}", hourly=1)
+    volume = p.c(region, f"{size:g} GB gp3 root volume", "ebs.gp3.storage", monthly=size)
+    if r.props.get("sourceDestCheck") is False:  # a NAT instance (natMode: instance)
+        gateway = p.c(region, "", "vpc.nat.hour", hourly=1).monthly_cost or 0.0
+        processing = p.usage_c(region, "", "vpc.nat.gb", p.usage.nat_gb).monthly_cost or 0.0
+        host.name = f"1 x {instance_type} on-demand NAT instance (instead of a NAT gateway)"
+        host.saving = gateway + processing - (host.monthly_cost or 0.0) - (volume.monthly_cost or 0.0)
+    yield host
+    yield volume
+    if r.props.get("associatePublicIpAddress") is True:
+        yield p.c(region, "public IPv4 address", "vpc.public_ipv4.hour", hourly=1)
 
 
 @prices("aws:codebuild/project:Project")

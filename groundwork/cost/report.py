@@ -119,7 +119,7 @@ def table(console: Console, e: Estimate, budget: BudgetStatus | None) -> None:
     t.add_row("[bold]total[/bold]", "", "", "", f"[bold]{money(e.total)}[/bold]")
     console.print(t)
     for name, component, saving in e.savings:
-        console.print(f"saving against the on-demand design: {money(saving)}/month on {name} ({component})")
+        console.print(f"saving against the default design: {money(saving)}/month on {name} ({component})")
     if e.unpriced:
         console.print(
             f"unpriced resources ({len(e.unpriced)}): " + ", ".join(f"{u['type']} {u['name']}" for u in e.unpriced)

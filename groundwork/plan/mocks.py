@@ -66,6 +66,7 @@ EC2_IDS = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpce", "vpc-endpoint"),
     "aws:ec2/flowLog:FlowLog": ("fl", "vpc-flow-log"),
     "aws:ec2/launchTemplate:LaunchTemplate": ("lt", "launch-template"),
+    "aws:ec2/instance:Instance": ("i", "instance"),
 }
 
 
@@ -186,6 +187,8 @@ class GroundworkMocks(mocks.Mocks):
                     defaultVersion=1,
                     name=inputs.get("name") or f"{inputs.get('namePrefix', name)}{_hex(urn, 6)}",
                 )
+            if typ == "aws:ec2/instance:Instance":  # the ENI EC2 creates with it (a route's target)
+                out["primaryNetworkInterfaceId"] = f"eni-{_hex(urn + 'eni', 17)}"
             if typ == "aws:ec2/eip:Eip":
                 n = int(_hex(urn, 4), 16)
                 out.update(publicIp=f"203.0.{n % 200}.{n % 250 + 1}", allocationId=rid)

@@ -106,10 +106,13 @@ class NetworkSettings(Settings_):
         description="Explicit AZ names. Unset: the first `azCount` zones the region reports as available.",
         json_schema_extra=hint("azCount zone names of the stack's region, e.g. [eu-west-1a, eu-west-1b, eu-west-1c]"),
     )
-    nat_mode: Literal["per-az", "single"] = Field(
+    nat_mode: Literal["per-az", "single", "instance"] = Field(
         "per-az",
         description="`per-az`: one NAT gateway per AZ, no single point of egress failure (NET-02). "
-        "`single`: one NAT gateway for the VPC (dev only).",
+        "`single`: one NAT gateway for the VPC (dev only). `instance`: one t4g.nano NAT instance "
+        "in the first public subnet instead of a gateway (dev only; about $32/month less; one more "
+        "host to patch, egress bounded by the instance's bandwidth, and none while it is down: "
+        "docs/cost.md).",
     )
     interface_endpoints: list[Literal[catalog.INTERFACE_ENDPOINTS]] = Field(  # type: ignore[valid-type]
         default_factory=list,

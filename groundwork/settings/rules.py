@@ -208,8 +208,8 @@ def nat_per_az(ctx: Context) -> Iterator[Finding]:
         yield Problem(
             _k("network.natMode"),
             n.nat_mode,
-            f"one NAT gateway is a single point of egress failure; {ctx.environment} needs one per AZ",
-            '"per-az" in staging and prod ("single" only in dev)',
+            f"one NAT gateway or instance is a single point of egress failure; {ctx.environment} needs one per AZ",
+            '"per-az" in staging and prod ("single" or "instance" only in dev)',
             f"set groundwork:network.natMode to per-az in {ctx.source}",
             "NET-02",
         )

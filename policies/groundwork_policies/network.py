@@ -13,6 +13,8 @@ ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 ASSOC = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 IGW = "aws:ec2/internetGateway:InternetGateway"
 NAT = "aws:ec2/natGateway:NatGateway"
+INSTANCE = "aws:ec2/instance:Instance"
+ENI = "aws:ec2/networkInterface:NetworkInterface"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 DEFAULT_SG = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
@@ -53,8 +55,15 @@ TLS12_POLICIES = (
 # ---------------------------------------------------------------------------------------------
 
 
+def _nat_instance_target(g: Graph, route: Res) -> bool:
+    """A default route to an instance's network interface: a NAT instance (or another appliance
+    that forwards egress), as `natMode: instance` builds it."""
+    return any(u in g.by_urn and g.by_urn[u].type in (INSTANCE, ENI) for u in route.deps("networkInterfaceId"))
+
+
 def subnet_tiers(g: Graph) -> dict[str, str]:
-    """URN of each subnet -> "public" (route to an IGW), "private" (route to a NAT) or "isolated"."""
+    """URN of each subnet -> "public" (route to an IGW), "private" (route to a NAT gateway or a
+    NAT instance) or "isolated"."""
     table_kind: dict[str, str] = {}
     for route in g.of(ROUTE):
         if route.props.peek("destinationCidrBlock") not in ("0.0.0.0/0", UNKNOWN):
@@ -62,13 +71,13 @@ def subnet_tiers(g: Graph) -> dict[str, str]:
         for table in route.deps("routeTableId"):
             if any(u in g.by_urn and g.by_urn[u].type == IGW for u in route.deps("gatewayId")):
                 table_kind[table] = "public"
-            elif route.deps("natGatewayId") and table_kind.get(table) != "public":
+            elif (route.deps("natGatewayId") or _nat_instance_target(g, route)) and table_kind.get(table) != "public":
                 table_kind[table] = "private"
     for table in g.of(ROUTE_TABLE):  # inline routes: classify by what the routes depend on
         targets = {g.by_urn[u].type for u in table.deps("routes") if u in g.by_urn}
         if IGW in targets:
             table_kind[table.urn] = "public"
-        elif NAT in targets:
+        elif targets & {NAT, INSTANCE, ENI}:
             table_kind.setdefault(table.urn, "private")
     tiers: dict[str, str] = {s.urn: "isolated" for s in g.of(SUBNET)}
     for assoc in g.of(ASSOC):
@@ -328,6 +337,38 @@ def nodes_no_public_ip(r: Resource, ctx: PackContext) -> Iterator[str]:
     for i, ni in enumerate(r.props.items("networkInterfaces")):
         if isinstance(ni, dict) and str(ni.get("associatePublicIpAddress")).lower() == "true":
             yield f"networkInterfaces[{i}].associatePublicIpAddress is true"
+
+
+@REGISTRY.stack(
+    "aws-ec2-instance-no-public-ip",
+    controls="NET-07",
+    types=(INSTANCE, ROUTE, SUBNET, ASSOC),
+    severity="high",
+    description="An EC2 instance has no public IP address unless it is a NAT instance: source/destination "
+    "check off, in a public subnet, and the target of a default route (dev's `natMode: instance`).",
+    remediation="Set associatePublicIpAddress to false and reach the host through Systems Manager; only a NAT "
+    "instance (sourceDestCheck false, public subnet, a 0.0.0.0/0 route to its interface) has an address.",
+)
+def instances_no_public_ip(g: Graph, ctx: PackContext) -> Iterator[tuple[str, str]]:
+    tiers = subnet_tiers(g)
+    egress = {
+        u
+        for route in g.of(ROUTE)
+        if route.props.peek("destinationCidrBlock") in ("0.0.0.0/0", UNKNOWN)
+        for u in route.deps("networkInterfaceId")
+    }
+    for host in g.of(INSTANCE):
+        if host.props.flag("associatePublicIpAddress") is not True:
+            continue
+        why = []
+        if host.props.flag("sourceDestCheck", True) is not False:
+            why.append("its source/destination check is on")
+        if not any(tiers.get(u) == "public" for u in host.deps("subnetId")):
+            why.append("it is not in a public subnet")
+        if host.urn not in egress:
+            why.append("no default route goes through it")
+        if why:
+            yield f"instance {host.name} has a public IP address but is no NAT instance: {'; '.join(why)}", host.urn
 
 
 @REGISTRY.resource(

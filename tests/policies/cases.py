@@ -243,6 +243,24 @@ case(
     target="node-template",
 )
 
+P = "aws-ec2-instance-no-public-ip"
+case(
+    P,
+    "public-host",
+    add(
+        Fx(
+            "aws:ec2/instance:Instance",
+            "bastion",
+            {"associatePublicIpAddress": True, "instanceType": "t4g.nano", "subnetId": "subnet-1"},
+            {"subnetId": ["subnet-private-0"]},
+        )
+    ),
+    [
+        "[NET-07] instance bastion has a public IP address but is no NAT instance: its source/destination "
+        "check is on; it is not in a public subnet; no default route goes through it"
+    ],
+)
+
 P = "aws-security-group-require-descriptions"
 case(
     P,

@@ -18,7 +18,7 @@ import pytest
 from groundwork_policies.core import Graph
 from groundwork_policies.network import INGRESS, LB, LISTENER, SG_INGRESS, SG_RULE, VPC, subnet_tiers, zone
 
-from tests.policies.cases import add, chain, patch, remove
+from tests.policies.cases import add, chain, deps, patch, remove
 from tests.policies.harness import DELETE, Fx, run_resource, run_stack, stack_args
 from tests.policies.test_policy_cases import WORLD
 
@@ -412,3 +412,83 @@ RESOURCE_EDGES: list[tuple[str, str, Fx, list[str]]] = [
 )
 def test_network_resource_edge(policy: str, fx: Fx, expected: list[str]) -> None:
     assert run_resource(policy, fx) == expected
+
+
+# --------------------------------------------------------------------------------------------- dev's NAT instance
+
+NAT_INSTANCE = Fx(
+    "aws:ec2/instance:Instance",
+    "nat-instance",
+    {"associatePublicIpAddress": True, "sourceDestCheck": False, "subnetId": "subnet-1"},
+    {"subnetId": ["subnet-public-0"]},
+)
+
+
+def _through_instance(world: Any) -> Any:
+    """natMode instance: route-private-0 goes through the instance's interface, not a gateway."""
+    world = add(NAT_INSTANCE)(world)
+    world = patch("route-private-0", "natGatewayId", DELETE)(world)
+    world = patch("route-private-0", "networkInterfaceId", "eni-1")(world)
+    world = deps("route-private-0", "natGatewayId", [])(world)
+    return deps("route-private-0", "networkInterfaceId", ["nat-instance"])(world)
+
+
+def test_a_route_through_a_nat_instance_makes_a_private_subnet() -> None:
+    world = _through_instance(WORLD)
+    assert tiers_of(world)["subnet-private-0"] == "private"
+    assert run_stack("aws-ec2-instance-no-public-ip", world, env="dev") == []
+    # NET-02 still counts NAT gateways only: the instance is no gateway of subnet-private-0's AZ
+    assert run_stack("aws-vpc-require-nat-gateway-per-az", remove("nat-0")(world)) == [
+        "[NET-02] VPC vpc has private subnets in 3 AZs but NAT gateways in 2; no NAT in eu-west-1a"
+    ]
+
+
+def test_a_route_to_an_interface_of_no_instance_is_no_egress() -> None:
+    """A route whose interface is not an instance's (or an ENI's) leaves the table isolated."""
+    world = deps("route-private-0", "networkInterfaceId", ["vpc"])(_through_instance(WORLD))
+    assert tiers_of(world)["subnet-private-0"] == "isolated"
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (patch("nat-instance", "sourceDestCheck", DELETE), "its source/destination check is on"),
+        (patch("nat-instance", "sourceDestCheck", "true"), "its source/destination check is on"),
+        (deps("nat-instance", "subnetId", ["subnet-private-1"]), "it is not in a public subnet"),
+        (patch("route-private-0", "destinationCidrBlock", "10.0.0.0/8"), "no default route goes through it"),
+    ],
+)
+def test_a_nat_instance_loses_its_exemption_by_one_change(change: Any, why: str) -> None:
+    world = change(_through_instance(WORLD))
+    assert run_stack("aws-ec2-instance-no-public-ip", world, env="dev") == [
+        f"[NET-07] instance nat-instance has a public IP address but is no NAT instance: {why}"
+    ]
+
+
+@pytest.mark.parametrize("public", [False, "false", DELETE])
+def test_an_instance_without_a_public_address_is_not_judged(public: Any) -> None:
+    world = add(Fx("aws:ec2/instance:Instance", "host", {"associatePublicIpAddress": True}))(WORLD)
+    assert run_stack("aws-ec2-instance-no-public-ip", patch("host", "associatePublicIpAddress", public)(world)) == []
+
+
+def test_a_route_to_a_network_interface_makes_a_private_subnet() -> None:
+    eni = Fx("aws:ec2/networkInterface:NetworkInterface", "appliance", {"sourceDestCheck": False})
+    world = deps("route-private-0", "networkInterfaceId", ["appliance"])(_through_instance(add(eni)(WORLD)))
+    assert tiers_of(world)["subnet-private-0"] == "private"
+
+
+@pytest.mark.parametrize("target", ["nat-instance", "appliance"])
+def test_inline_routes_through_an_instance_or_interface_are_private(target: str) -> None:
+    world = add(
+        NAT_INSTANCE,
+        Fx("aws:ec2/networkInterface:NetworkInterface", "appliance", {"sourceDestCheck": False}),
+        Fx("aws:ec2/routeTable:RouteTable", "rt-inline", {"tags": {"Name": "inline"}}, {"routes": [target]}),
+        Fx("aws:ec2/subnet:Subnet", "subnet-inline", {"cidrBlock": "10.30.20.0/24"}, {"vpcId": ["vpc"]}),
+        Fx(
+            "aws:ec2/routeTableAssociation:RouteTableAssociation",
+            "assoc-inline",
+            {"subnetId": "s", "routeTableId": "t"},
+            {"subnetId": ["subnet-inline"], "routeTableId": ["rt-inline"]},
+        ),
+    )(WORLD)
+    assert tiers_of(world)["subnet-inline"] == "private"

@@ -45,7 +45,7 @@ def test_the_pack_starts_like_the_cli_starts_it(prod: Analyzer) -> None:
     assert Path(prod.process.args[4].split(":")[0]) != PACK  # the engine address, then the pack directory
     info, policies = prod.info()
     assert info["name"] == "groundwork" and info["supportsConfig"] is True
-    assert len(policies) == 111
+    assert len(policies) == 112
     for p in policies:
         assert p.controls and p.tier in ("all", "stg+", "prod") and p.remediation and p.severity != "unspecified"
 
