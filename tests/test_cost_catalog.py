@@ -86,5 +86,24 @@ def test_dump_writes_the_four_fields_in_order_and_load_reads_the_new_file(tmp_pa
     assert text.startswith(HEADER)
     entry = yaml.safe_load(text)["regions"]["eu-west-1"]["eks.cluster.standard"]
     assert list(entry) == ["price", "unit", "source", "date"]
-    assert entry == {"price": 0.6, "unit": "hour", "source": "https://aws.amazon.com/eks/pricing/", "date": "2026-11-21"}
+    assert entry == {
+        "price": 0.6,
+        "unit": "hour",
+        "source": "https://aws.amazon.com/eks/pricing/",
+        "date": "2026-11-21",
+    }
     assert load(path).price("eu-west-1", "eks.cluster.standard").price == 0.6  # type: ignore[union-attr]
+    dump(Catalog.model_validate(catalog(note="first 25 zones")), path)  # a note comes last, only when given
+    assert list(yaml.safe_load(path.read_text())["regions"]["eu-west-1"]["eks.cluster.standard"])[-1] == "note"
+
+
+def test_the_committed_catalog_is_what_dump_writes(tmp_path: Path) -> None:
+    """`groundwork cost refresh` rewrites prices.yaml with dump: loading and dumping the committed
+    file changes nothing (its layout, header, order and 120-column lines), so a refresh's diff
+    shows only prices that moved."""
+    from groundwork.cost.catalog import PRICES
+
+    path = tmp_path / "prices.yaml"
+    dump(load(PRICES), path)
+    assert path.read_text() == PRICES.read_text()
+    load.cache_clear()

@@ -20,6 +20,7 @@ class Price(BaseModel):
     unit: str = Field(min_length=1)
     source: HttpUrl
     date: dt.date
+    note: str | None = None  # what the page's figure covers, where the URL alone does not say
 
 
 class Catalog(BaseModel):
@@ -46,18 +47,19 @@ def load(path: Path = PRICES) -> Catalog:
     return Catalog.model_validate(data)
 
 
-HEADER = "# Groundwork price catalog: see `note`. Every entry: price (USD), unit, source page, date recorded.\n"
+HEADER = (
+    "# Groundwork price catalog: see `note`. Every entry: price (USD), unit, source page, date recorded,\n"
+    "# and a note where the page's figure needs one.\n"
+)
 
 
 def dump(catalog: Catalog, path: Path = PRICES) -> None:
     data = catalog.model_dump(mode="json")
     for entries in data["regions"].values():
         for key in list(entries):
+            entry = entries[key]
             entries[key] = {
-                "price": entries[key]["price"],
-                "unit": entries[key]["unit"],
-                "source": entries[key]["source"],
-                "date": entries[key]["date"],
+                k: entry[k] for k in ("price", "unit", "source", "date", "note") if entry.get(k) is not None
             }
     path.write_text(HEADER + yaml.safe_dump(data, sort_keys=False, width=120))
     load.cache_clear()
