@@ -163,16 +163,19 @@ class Network(pulumi.ComponentResource):
         public_rt = aws.ec2.RouteTable(
             f"{name}-public-rt", vpc_id=vpc.id, tags={"Name": naming.physical("public")}, opts=child
         )
-        aws.ec2.Route(
+        public_default = aws.ec2.Route(
             f"{name}-public-default",
             route_table_id=public_rt.id,
             destination_cidr_block="0.0.0.0/0",
             gateway_id=igw.id,
             opts=child,
         )
+        public_path: list[pulumi.Resource] = [igw, public_default]  # what a public host needs to reach out
         for i, sn in enumerate(subnets["public"]):
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-{i}", subnet_id=sn.id, route_table_id=public_rt.id, opts=child
+            public_path.append(
+                aws.ec2.RouteTableAssociation(
+                    f"{name}-public-{i}", subnet_id=sn.id, route_table_id=public_rt.id, opts=child
+                )
             )
 
         # Egress of the private subnets (NET-02): NAT gateways per AZ or one, or dev's NAT instance.
@@ -181,7 +184,7 @@ class Network(pulumi.ComponentResource):
             if args.data_key_arn is None:
                 raise ValueError("a NAT instance needs data_key_arn for its root volume")
             nat_instance = self._nat_instance(
-                name, args, args.data_key_arn, vpc.id, subnets["public"][0].id, cidrs["private"], igw
+                name, args, args.data_key_arn, vpc.id, subnets["public"][0].id, cidrs["private"], public_path
             )
             self.nat_instance_id: pulumi.Output[str] | None = nat_instance.id
             targets = [{"network_interface_id": nat_instance.primary_network_interface_id}]
@@ -379,12 +382,14 @@ class Network(pulumi.ComponentResource):
         vpc_id: pulumi.Input[str],
         subnet_id: pulumi.Input[str],
         private_blocks: list,
-        igw: aws.ec2.InternetGateway,
+        public_path: list[pulumi.Resource],
     ) -> aws.ec2.Instance:
         """Dev's NAT instance: admits only the private subnets (every protocol, as a NAT gateway
         does; the senders' own groups decide what leaves), sends to the internet through its
         public address. EC2's simplified automatic recovery, on by default for T4g, restarts it
-        on a failed host (EC2 User Guide, "Automatic instance recovery")."""
+        on a failed host (EC2 User Guide, "Automatic instance recovery"). It is launched after the
+        public subnet's route to the internet gateway exists: its first boot installs
+        iptables-services from the AL2023 repositories over that route."""
         naming = args.naming
         child = pulumi.ResourceOptions(parent=self)
         sg = aws.ec2.SecurityGroup(
@@ -424,5 +429,5 @@ class Network(pulumi.ComponentResource):
             user_data=nat_user_data(str(args.settings.cidr)),
             public_address=True,
             source_dest_check=False,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=public_path),
         )

@@ -75,6 +75,9 @@ def test_dev_egress_goes_through_one_nat_instance(dev: Graph, tmp_path) -> None:
     assert host.name == "network-nat-instance"
     assert host.props["associatePublicIpAddress"] is True and host.props["sourceDestCheck"] is False
     assert deps(host, "subnetId") == [subnets(dev, "public")[0].urn]
+    # launched once its subnet reaches the internet gateway: its first boot installs packages
+    names = {dev.by_urn[u].name for u in host.dependencies if u in dev.by_urn}
+    assert {"network-igw", "network-public-default", "network-public-0"} <= names
     routes = [r for r in dev.of_type(ROUTE) if r.name.startswith("network-private-default")]
     assert len(routes) == 2 == len(subnets(dev, "private"))
     for r in routes:
