@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 DIR = ROOT / "cost" / "usage"
+# a quantity per purpose: as a scalar quantity, never negative (it would subtract from the total)
+Quantity = Annotated[float, Field(ge=0)]
 
 
 class Usage(BaseModel):
@@ -33,15 +35,15 @@ class Usage(BaseModel):
     )
     alb_lcu: float | None = Field(None, ge=0, description="Average load balancer capacity units per hour.")
     interface_endpoint_gb: float | None = Field(None, ge=0, description="GB per interface endpoint per month.")
-    logs_ingest_gb: dict[str, float] = Field(
+    logs_ingest_gb: dict[str, Quantity] = Field(
         default_factory=dict,
         description="GB ingested per month per log group purpose (flow-logs, eks, rds, cache, waf, ...).",
     )
-    logs_stored_gb: dict[str, float] = Field(default_factory=dict, description="GB stored per log group purpose.")
-    s3_gb: dict[str, dict[str, float]] = Field(
+    logs_stored_gb: dict[str, Quantity] = Field(default_factory=dict, description="GB stored per log group purpose.")
+    s3_gb: dict[str, dict[str, Quantity]] = Field(
         default_factory=dict, description="GB per bucket purpose and storage class (standard, standard_ia, ...)."
     )
-    s3_put_thousands: dict[str, float] = Field(
+    s3_put_thousands: dict[str, Quantity] = Field(
         default_factory=dict, description="Thousands of PUTs per bucket purpose."
     )
     rds_backup_gb_beyond_free: float | None = Field(
@@ -49,7 +51,7 @@ class Usage(BaseModel):
     )
     rds_replicated_backup_gb: float | None = Field(None, ge=0, description="Automated backup GB kept in the DR region.")
     cache_snapshot_gb: float | None = Field(None, ge=0, description="Cache snapshot GB beyond the free one.")
-    backup_gb: dict[str, float] = Field(
+    backup_gb: dict[str, Quantity] = Field(
         default_factory=dict,
         description="AWS Backup GB per vault purpose (primary, dr) and kind (rds_warm, ebs_warm, ebs_cold).",
     )
@@ -79,7 +81,7 @@ def _problem(path: Path, err: dict[str, Any]) -> str:
     value = err.get("input")
     if err["type"] == "extra_forbidden":
         known = sorted(Usage.model_fields)
-        close = difflib.get_close_matches(str(err["loc"][0]), known, n=1)
+        close = difflib.get_close_matches(str(err["loc"][0]), known)  # best first
         allowed = f"one of: {', '.join(known)}"
         fix = f"rename it to {close[0]}" if close else f"remove {loc} from {path}"
         return f"  {loc} = {value!r}\n    problem: unknown key\n    allowed: {allowed}\n    fix:     {fix}"
