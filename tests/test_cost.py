@@ -173,6 +173,9 @@ def test_dev_nat_instance_is_priced_with_its_address_and_its_saving_against_a_ga
     assert host.saving == pytest.approx(gateway - own) and host.saving > 30
     assert not volume.saving and not address.saving
     assert [r for r in e.resources if r.type == "aws:ec2/natGateway:NatGateway"] == []
+    # without nat_gb the gateway's processing is unknown and counts for nothing in the saving
+    [unknown] = [c for r in est(dev).resources if r.name == "network-nat-instance" for c in r.components if c.saving]
+    assert unknown.saving == pytest.approx(gateway - 30 * price("vpc.nat.gb") - own)
 
 
 def test_every_public_ipv4_address_is_counted(prod: Graph, dev: Graph) -> None:
