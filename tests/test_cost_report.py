@@ -171,6 +171,27 @@ def test_the_table_groups_sorts_and_totals() -> None:
     ]
 
 
+def test_groups_are_ordered_by_cost_not_by_name() -> None:
+    """The dearest component comes first even when its name sorts last (Ingress after Cluster)."""
+    console = Recorder()
+    e = estimate()
+    alb = ResourceCost(
+        "urn:pulumi:dev::groundwork::groundwork:ingress:Ingress$aws:lb/loadBalancer:LoadBalancer::alb",
+        "alb",
+        "aws:lb/loadBalancer:LoadBalancer",
+        "eu-west-1",
+        [c("load balancer", "elb.alb", 100.0, 1)],
+    )
+    e.resources.append(alb)
+    table(console, e, None)  # type: ignore[arg-type]
+    groups = [row[0] for row in cells(console.printed[0]) if row[0].startswith("[bold]")]
+    assert groups[:3] == ["[bold]Ingress[/bold]", "[bold]Cluster[/bold]", "[bold]Network[/bold]"]
+
+
+def test_json_budget_total_is_in_cents() -> None:
+    assert BudgetStatus(100.0, 83.4567, "warn").to_json()["total"] == 83.46
+
+
 def test_the_table_without_profile_savings_or_budget() -> None:
     console = Recorder()
     e = estimate()

@@ -31,7 +31,7 @@ def group_of(urn: str) -> str:
     qualified = urn.split("::")[2] if urn.count("::") >= 3 else ""
     for part in qualified.split("$"):
         if part.startswith("groundwork:"):
-            return part.rsplit(":", 1)[-1]
+            return part.split(":")[-1]
     return "Other"
 
 
