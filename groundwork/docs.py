@@ -309,11 +309,36 @@ def _platform(root: Path) -> tuple[str, ...]:
     return tuple(platform.PLATFORM_NAMESPACES)
 
 
+def usage_markdown(root: Path) -> str:
+    """The keys of a usage profile (`cost/usage/<stack>.yaml`), from the model that reads it."""
+    from groundwork.cost.usage import Usage
+
+    return (
+        "\n".join(
+            [
+                HEADER,
+                "# Usage profile",
+                "",
+                "What `groundwork cost` reads from `cost/usage/<stack>.yaml` (or the file named by",
+                "`groundwork:cost.usageProfile`): the quantities the plan cannot know. Every key is",
+                "optional; a quantity the profile does not give is shown with its unit price and adds",
+                "nothing. Quantities are never negative, unknown keys are refused (a misspelt key would",
+                "otherwise price nothing), and each problem is reported with its key. docs/cost.md",
+                "explains baseline and usage.",
+                "",
+                *_rows(Usage),
+            ]
+        ).rstrip()
+        + "\n"
+    )
+
+
 DOCS: dict[str, typing.Callable[[Path], str]] = {
     "docs/policies.md": policies_markdown,
     "docs/settings.md": settings_markdown,
     "docs/controls.md": controls_markdown,
     "docs/alerts.md": alerts_markdown,
+    "docs/usage-profile.md": usage_markdown,
 }
 
 

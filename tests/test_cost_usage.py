@@ -93,3 +93,15 @@ def test_a_loaded_profile_cannot_change(tmp_path: Path) -> None:
 def test_an_empty_profile_prices_no_usage(text: str, expected: dict[str, Any], tmp_path: Path) -> None:
     usage, _ = load("dev", _profile(tmp_path, text))
     assert usage.model_dump(exclude_defaults=True) == expected
+
+
+def test_every_usage_key_is_documented_with_its_unit(root: Path) -> None:
+    """docs/usage-profile.md is generated from the model: each key says what it counts and in
+    which unit, so a profile can be written without reading the estimator."""
+    from groundwork.docs import usage_markdown
+
+    doc = usage_markdown(root)
+    for name, field in Usage.model_fields.items():
+        assert field.description and len(field.description) > 20, name
+        assert f"| `{name}` |" in doc and field.description in doc
+    assert (root / "docs" / "usage-profile.md").read_text() == doc
