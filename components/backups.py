@@ -251,7 +251,9 @@ class Backups(pulumi.ComponentResource):
                     f"{name}-lock-{'dr' if v is dr_vault else 'primary'}",
                     backup_vault_name=v.name,
                     min_retention_days=min(7, s.retention.daily_days),
-                    max_retention_days=max(s.retention.monthly_days, 35),
+                    # the longest retention any rule keeps: monthly (90-3650 days) is always above
+                    # weekly (at most 90), daily and continuous (at most 35), bounds the settings hold
+                    max_retention_days=s.retention.monthly_days,
                     changeable_for_days=3,
                     opts=pulumi.ResourceOptions(parent=self, provider=args.dr_provider if v is dr_vault else None),
                 )
@@ -325,8 +327,8 @@ class Backups(pulumi.ComponentResource):
             opts=child,
         )
         self.plan_id = plan.id
-        # the vault the plan writes to, read from the plan (alarms on its jobs depend on the plan)
-        self.plan_vault_name = plan.rules.apply(lambda rules: rules[0].target_vault_name)
+        # the vault every rule writes to, known once the plan exists (alarms on its jobs depend on the plan)
+        self.plan_vault_name = pulumi.Output.all(vault.name, plan.id).apply(lambda v: v[0])
 
 
 def _service_role_policy(policy: str) -> Callable[[str], str]:

@@ -5,6 +5,8 @@ planning a stack (issue 18)."""
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from typing import Any
 
 import pulumi_aws as aws
@@ -22,15 +24,20 @@ DR_KEY = "arn:aws:kms:eu-central-1:111111111111:key/dr-data"
 ACCOUNT = "123456789012"  # the offline plan's account
 
 
-def plan_backups(args: dict[str, Any] | None = None, **settings: Any) -> Graph:
+def plan_backups(
+    args: dict[str, Any] | None = None,
+    naming: Naming = Naming("groundwork", "test"),
+    built: Callable[[Backups], None] | None = None,
+    **settings: Any,
+) -> Graph:
     def body() -> None:
         dr = aws.Provider("dr", region="eu-central-1")
         s = BackupsSettings.model_validate(settings)
-        Backups(
+        b = Backups(
             "backups",
             BackupsArgs(
                 settings=s,
-                naming=Naming("groundwork", "test"),
+                naming=naming,
                 region="eu-west-1",
                 dr_region="eu-central-1",
                 data_key_arn=KEY,
@@ -40,6 +47,8 @@ def plan_backups(args: dict[str, Any] | None = None, **settings: Any) -> Graph:
                 **{"aws_backup": s.aws_backup, **(args or {})},
             ),
         )
+        if built is not None:
+            built(b)
 
     return run_function(body, config={"aws:region": "eu-west-1"})
 
@@ -115,18 +124,62 @@ def test_backup_bucket_and_replica(full: Graph) -> None:
 
 
 def test_lock_mode_none_keeps_the_lock_without_a_default_retention() -> None:
-    g = plan_backups(objectLockMode="none", objectLockDays=30, awsBackup=False, replicateToDr=False)
-    assert g.one("aws:s3/bucket:Bucket").props["objectLockEnabled"] is True
+    """Both buckets are created lockable whatever the mode (Object Lock cannot be enabled on an
+    existing bucket by the provider), so a later mode is an in-place change; the mode and its days
+    apply to the replica as to the primary."""
+    g = plan_backups(objectLockMode="none", objectLockDays=30, awsBackup=False)
+    buckets = by_name(g, "aws:s3/bucket:Bucket")
+    assert sorted(buckets) == ["backups-bucket", "backups-replica"]
+    assert all(b.props["objectLockEnabled"] is True for b in buckets.values())
     assert g.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration") == []
-    governance = plan_backups(objectLockMode="GOVERNANCE", objectLockDays=30, awsBackup=False, replicateToDr=False)
-    lock = governance.one("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
-    assert lock.props["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": 30}
+    governance = plan_backups(objectLockMode="GOVERNANCE", objectLockDays=30, awsBackup=False)
+    locks = governance.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    assert len(locks) == 2
+    assert all(lock.props["rule"]["defaultRetention"] == {"mode": "GOVERNANCE", "days": 30} for lock in locks)
 
 
 def test_destroyable_buckets_when_asked() -> None:
-    g = plan_backups(args={"force_destroy": True, "protect": False}, awsBackup=False, replicateToDr=False)
-    b = g.one("aws:s3/bucket:Bucket")
-    assert b.props["forceDestroy"] is True and not b.options.get("protect")
+    g = plan_backups(args={"force_destroy": True, "protect": False}, awsBackup=False)
+    buckets = by_name(g, "aws:s3/bucket:Bucket")
+    assert sorted(buckets) == ["backups-bucket", "backups-replica"]
+    for b in buckets.values():
+        assert b.props["forceDestroy"] is True and not b.options.get("protect")
+        assert not b.options.get("retainOnDelete")
+
+
+def test_defaults_back_up_with_aws_backup_and_a_week_of_point_in_time() -> None:
+    """Left out, the arguments mean AWS Backup on (DR-04) and a continuous rule that keeps 7 days,
+    the database's default point-in-time window."""
+
+    def body() -> None:
+        Backups(
+            "backups",
+            BackupsArgs(
+                settings=BackupsSettings.model_validate({"replicateToDr": False, "copyToDr": False}),
+                naming=Naming("groundwork", "test"),
+                region="eu-west-1",
+                dr_region="eu-central-1",
+                data_key_arn=KEY,
+                dr_data_key_arn=None,
+                dr_provider=aws.Provider("dr", region="eu-central-1"),
+                backup_tag="groundwork-test",
+            ),
+        )
+
+    g = run_function(body, config={"aws:region": "eu-west-1"})
+    rules = {r["ruleName"]: r for r in g.one("aws:backup/plan:Plan").props["rules"]}
+    assert rules["continuous-pitr"]["lifecycle"] == {"deleteAfter": 7}
+    assert len(g.of_type("aws:backup/vault:Vault")) == 1
+
+
+def test_vault_names_fit_aws_backups_limit() -> None:
+    """A backup vault's name is 2-50 characters of letters, digits, hyphens and underscores (AWS
+    Backup API Reference, CreateBackupVault, BackupVaultName); a long project and stack are cut to
+    fit with a digest, not sent to fail at `pulumi up`."""
+    g = plan_backups(naming=Naming("groundwork-payments-platform", "production-eu-west-blue"))
+    names = [v.props["name"] for v in g.of_type("aws:backup/vault:Vault")]
+    assert len(names) == 2 and len(set(names)) == 2
+    assert all(2 <= len(n) <= 50 and re.fullmatch(r"[A-Za-z0-9_-]+", n) for n in names), names
 
 
 def test_replication_of_every_object_through_a_narrow_role(full: Graph) -> None:
@@ -199,8 +252,8 @@ def vaults(g: Graph) -> dict[str, Resource]:
 
 def test_vaults_and_their_locks(full: Graph) -> None:
     """DR-04: a vault under the data key and one in the DR region under its key, both kept; vault
-    lock bounds retention between a week (or the daily retention) and the monthly retention (at
-    least 35 days) and becomes immutable after 3 days, AWS Backup's minimum grace time (AWS Backup
+    lock bounds retention between a week (or the daily retention) and the monthly retention (the
+    longest any rule keeps) and becomes immutable after 3 days, AWS Backup's minimum grace time (AWS Backup
     Developer Guide, "AWS Backup Vault Lock": ChangeableForDays at least 3)."""
     v = vaults(full)
     assert v["backups-vault"].props == {"name": "groundwork-test-vault", "kmsKeyArn": KEY}
@@ -233,6 +286,33 @@ def test_vaults_and_their_locks(full: Graph) -> None:
     lock = long.one("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
     assert lock.props["minRetentionDays"] == 7 and lock.props["maxRetentionDays"] == 90
     assert plan_backups(vaultLock=False).of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration") == []
+
+
+@pytest.mark.parametrize(
+    ("daily", "weekly", "monthly", "continuous"),
+    [(1, 7, 90, 7), (35, 90, 90, 35), (7, 28, 3650, 30), (3, 7, 180, 7)],
+)
+def test_every_rule_keeps_its_points_within_the_vault_lock(
+    daily: int, weekly: int, monthly: int, continuous: int
+) -> None:
+    """A backup or copy job whose retention falls outside the vault lock's minimum and maximum
+    fails (AWS Backup Developer Guide, "AWS Backup Vault Lock"), so at the settings' bounds (daily
+    1-35, weekly 7-90, monthly 90-3650; the database keeps 7-35 days of point-in-time) every rule
+    and its copy stay inside both locks."""
+    g = plan_backups(
+        retention={"dailyDays": daily, "weeklyDays": weekly, "monthlyDays": monthly},
+        args={"continuous_retention_days": continuous},
+    )
+    locks = g.of_type("aws:backup/vaultLockConfiguration:VaultLockConfiguration")
+    assert len(locks) == 2
+    kept = [
+        lc["deleteAfter"]
+        for r in g.one("aws:backup/plan:Plan").props["rules"]
+        for lc in [r["lifecycle"], *[c["lifecycle"] for c in r["copyActions"]]]
+    ]
+    assert len(kept) == 8
+    for lock in locks:
+        assert all(lock.props["minRetentionDays"] <= days <= lock.props["maxRetentionDays"] for days in kept), kept
 
 
 def test_plan_rules_schedule_retention_cold_storage_and_copies(full: Graph) -> None:
@@ -310,6 +390,18 @@ def test_no_aws_backup_when_off() -> None:
     g = plan_backups(awsBackup=False)
     assert g.of_type("aws:backup/vault:Vault") == [] and g.of_type("aws:backup/plan:Plan") == []
     assert g.one("groundwork:backups:Backups").outputs.get("vault") is None
+
+
+def test_the_plans_vault_is_the_primary_vault() -> None:
+    """Alarms on backup jobs watch the vault the plan's rules write to, the primary one."""
+    seen: list[str] = []
+
+    def watch(b: Backups) -> None:
+        assert b.plan_vault_name is not None
+        b.plan_vault_name.apply(seen.append)
+
+    plan_backups(built=watch)
+    assert seen == ["groundwork-test-vault"]
 
 
 def test_outputs(full: Graph) -> None:
