@@ -347,7 +347,7 @@ class Cluster(pulumi.ComponentResource):
         return aws.eks.NodeGroup(
             f"{name}-{g.name}",
             cluster_name=self.name,
-            node_group_name_prefix=f"{naming.physical(g.name)}-",
+            node_group_name_prefix=f"{naming.physical(g.name, kind='eks-nodegroup-prefix')}-",
             node_role_arn=node_role.arn,
             subnet_ids=args.private_subnet_ids,
             instance_types=g.instance_types,

@@ -30,6 +30,11 @@ LIMITS = {
     # CloudWatch Logs PutDeliverySource / PutDeliveryDestination `name`: 1-60 of [\w-]
     # (botocore's logs service model, DeliverySourceName / DeliveryDestinationName)
     "log-delivery": 60,
+    # an EKS node group's name_prefix, before its "-": the provider appends a 26-character unique
+    # suffix to the prefix and rejects prefixes over 63 - 26 = 37 characters at preview
+    # (hashicorp/terraform-provider-aws internal/service/eks/node_group.go, node_group_name_prefix:
+    # StringLenBetween(0, 63-id.UniqueIDSuffixLength); terraform-plugin-sdk helper/id: 26)
+    "eks-nodegroup-prefix": 36,
 }
 
 

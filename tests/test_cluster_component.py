@@ -38,7 +38,12 @@ OVERWRITE = {"resolveConflictsOnCreate": "OVERWRITE", "resolveConflictsOnUpdate"
 GENERAL = {"name": "general", "instanceTypes": ["m7g.large"], "minSize": 2, "desiredSize": 3, "maxSize": 6}
 
 
-def plan_cluster(held: list[Cluster] | None = None, args: dict[str, Any] | None = None, **settings: Any) -> Graph:
+def plan_cluster(
+    held: list[Cluster] | None = None,
+    args: dict[str, Any] | None = None,
+    naming: Naming = Naming("groundwork", "test"),
+    **settings: Any,
+) -> Graph:
     settings.setdefault("adminRoleArns", [ADMIN])
     settings.setdefault("nodeGroups", [GENERAL])
 
@@ -47,7 +52,7 @@ def plan_cluster(held: list[Cluster] | None = None, args: dict[str, Any] | None 
             "cluster",
             ClusterArgs(
                 settings=ClusterSettings.model_validate(settings),
-                naming=Naming("groundwork", "test"),
+                naming=naming,
                 vpc_id="vpc-1",
                 private_subnet_ids=["subnet-p0", "subnet-p1"],
                 secrets_key_arn=KEYS["secrets"],
@@ -300,6 +305,33 @@ def test_node_group_launch_template(full: Graph) -> None:
         assert "imageId" not in t  # EKS picks the AL2023 AMI of amiType
 
 
+def test_long_names_fit_eks_and_the_providers_node_group_prefix() -> None:
+    """An EKS cluster name may be 100 characters (EKS API Reference, CreateCluster), so a long
+    project and stack keep the whole name; a node group's name is at most 63 characters and the
+    provider appends a 26-character unique suffix to its prefix, rejecting prefixes over 37 at
+    preview (hashicorp/terraform-provider-aws internal/service/eks/node_group.go), so long
+    prefixes are cut with a digest that keeps two groups apart."""
+    groups = [
+        {**GENERAL, "name": "general-purpose-graviton-large"},
+        {**GENERAL, "name": "general-purpose-graviton-small"},
+    ]
+    g = plan_cluster(
+        naming=Naming("groundwork-payments-platform", "production-eu-west-1-blue-green-2026"), nodeGroups=groups
+    )
+    long_name = "groundwork-payments-platform-production-eu-west-1-blue-green-2026"
+    assert len(long_name) > 63
+    assert eks_cluster(g).props["name"] == long_name
+    prefixes = [n.props["nodeGroupNamePrefix"] for n in g.of_type("aws:eks/nodeGroup:NodeGroup")]
+    assert len(prefixes) == 2 and len(set(prefixes)) == 2
+    assert all(len(p) <= 37 and p.endswith("-") and p.startswith("groundwork-payments-") for p in prefixes)
+    short = plan_cluster(nodeGroups=[{**GENERAL, "name": "general-purpose-graviton-large"}])
+    kept = short.one("aws:eks/nodeGroup:NodeGroup").props["nodeGroupNamePrefix"]
+    assert len(kept) <= 37 and kept.startswith("groundwork-test-general-purpo") and kept.endswith("-")
+    assert short.one("aws:ec2/launchTemplate:LaunchTemplate").props["namePrefix"] == (
+        "groundwork-test-general-purpose-graviton-large-"
+    )
+
+
 def test_node_groups(full: Graph) -> None:
     groups = by_name(full, "aws:eks/nodeGroup:NodeGroup")
     templates = by_name(full, "aws:ec2/launchTemplate:LaunchTemplate")
@@ -321,7 +353,10 @@ def test_node_groups(full: Graph) -> None:
     assert "ignoreChanges" not in general.options  # the stack file owns the node count
     assert deps(general, "nodeRoleArn") == [role.urn]
     assert deps(general, "launchTemplate") == [templates["cluster-general"].urn]
-    assert general.props["launchTemplate"]["version"] == str(templates["cluster-general"].outputs["latestVersion"])
+    assert general.props["launchTemplate"] == {
+        "id": templates["cluster-general"].id,
+        "version": str(templates["cluster-general"].outputs["latestVersion"]),
+    }
     assert batch.props["amiType"] == "AL2023_x86_64_STANDARD" and batch.props["capacityType"] == "SPOT"
     assert batch.props["labels"] == {"groundwork.io/node-group": "batch", "workload": "batch"}
     assert batch.props["taints"] == [{"key": "batch", "value": "true", "effect": "NO_SCHEDULE"}]
