@@ -17,7 +17,7 @@ from groundwork.naming import Naming
 from groundwork.plan.graph import Graph, Resource
 from groundwork.plan.runner import run_function
 from groundwork.settings.model import BackupsSettings
-from tests.helpers import by_name, deps
+from tests.helpers import by_name, deps, outside
 
 KEY = "arn:aws:kms:eu-west-1:111111111111:key/data"
 DR_KEY = "arn:aws:kms:eu-central-1:111111111111:key/dr-data"
@@ -411,3 +411,7 @@ def test_outputs(full: Graph) -> None:
         "drBucket": f"groundwork-test-backups-dr-{ACCOUNT}",
         "vault": "groundwork-test-vault",
     }
+
+
+def test_every_resource_is_the_backups_child(full: Graph) -> None:
+    assert outside(full, "groundwork:backups:Backups") == []

@@ -13,7 +13,7 @@ from components.bucket import ABORT_UPLOADS, ACCESS_LOGS, SecureBucket, SecureBu
 from groundwork.plan import PlanFailed
 from groundwork.plan.graph import Graph, Resource
 from groundwork.plan.runner import run_function
-from tests.helpers import deps
+from tests.helpers import deps, outside
 
 KEY = "arn:aws:kms:eu-west-1:111111111111:key/data"
 
@@ -188,3 +188,7 @@ def test_the_components_opts_reach_the_bucket() -> None:
 
     g = run_function(body, config={"aws:region": "eu-west-1"})
     assert child(g, "aws:s3/bucket:Bucket").provider_urn == g.one("pulumi:providers:aws").urn
+
+
+def test_every_resource_is_the_buckets_child(plain: Graph) -> None:
+    assert outside(plain, "groundwork:bucket:SecureBucket") == []

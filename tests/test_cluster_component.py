@@ -24,7 +24,7 @@ from groundwork.naming import Naming
 from groundwork.plan.graph import Graph, Resource, is_secret
 from groundwork.plan.runner import run_function
 from groundwork.settings.model import ClusterSettings
-from tests.helpers import by_name, deps
+from tests.helpers import by_name, deps, outside
 
 KEYS = {p: f"arn:aws:kms:eu-west-1:111111111111:key/{p}" for p in ("secrets", "logs", "data")}
 ADMIN = "arn:aws:iam::111111111111:role/Admin"
@@ -446,3 +446,8 @@ def test_component_options_reach_the_cluster() -> None:
     g = run_function(body, config={"aws:region": "eu-west-1"})
     provider = g.one("pulumi:providers:aws").urn
     assert by_name(g, "aws:eks/nodeGroup:NodeGroup")["cluster-general"].provider_urn == provider
+
+
+def test_every_resource_is_the_clusters_child(full: Graph) -> None:
+    """pulumi-eks's own resources included: they descend from its Cluster, itself a child."""
+    assert outside(full, "groundwork:cluster:Cluster") == []

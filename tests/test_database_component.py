@@ -17,7 +17,7 @@ from groundwork.naming import Naming
 from groundwork.plan.graph import Graph, Resource
 from groundwork.plan.runner import run_function
 from groundwork.settings.model import DatabaseSettings
-from tests.helpers import by_name, deps
+from tests.helpers import by_name, deps, outside
 
 KEYS = {p: f"arn:aws:kms:eu-west-1:111111111111:key/{p}" for p in ("data", "secrets", "logs")}
 DR_KEY = "arn:aws:kms:eu-central-1:111111111111:key/dr-data"
@@ -527,3 +527,7 @@ def test_component_options_reach_children() -> None:
 
     g = run_function(body, config={"aws:region": "eu-west-1"})
     assert instance(g).provider_urn == g.one("pulumi:providers:aws").urn
+
+
+def test_every_resource_is_the_databases_child(full: Graph) -> None:
+    assert outside(full, "groundwork:database:Database") == []

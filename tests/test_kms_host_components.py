@@ -19,7 +19,7 @@ from groundwork.naming import Naming
 from groundwork.plan import PlanFailed
 from groundwork.plan.graph import Graph, Resource
 from groundwork.plan.runner import run_function
-from tests.helpers import by_name, deps
+from tests.helpers import by_name, deps, outside
 
 NAMING = Naming("groundwork", "test")
 ACCOUNT = "123456789012"  # the offline plan's account (groundwork.plan.mocks)
@@ -193,12 +193,15 @@ def test_host_user_data_and_tags_reach_the_template() -> None:
         assert spec["tags"] == {"Team": "platform", "Name": "groundwork-test-host"}
 
 
-@pytest.mark.parametrize(("public", "check"), [(False, True), (True, False)])
-def test_host_instance_launches_the_templates_latest_version(public: bool, check: bool) -> None:
+@pytest.mark.parametrize(("public", "check"), [(None, None), (False, True), (True, False)])
+def test_host_instance_launches_the_templates_latest_version(public: bool | None, check: bool | None) -> None:
     """A private host keeps EC2's source/destination check (the property is left unset: the
     provider's default, true); a NAT instance turns it off, which forwarding needs (Amazon VPC
-    User Guide, "NAT instances", "Disable source/destination checks")."""
-    g = plan_host(public_address=public, source_dest_check=check)
+    User Guide, "NAT instances", "Disable source/destination checks"). Left out, a host is
+    private with the check on."""
+    given = {k: v for k, v in (("public_address", public), ("source_dest_check", check)) if v is not None}
+    g = plan_host(**given)
+    public, check = bool(public), check is not False
     host = g.one("aws:ec2/instance:Instance")
     assert host.props["launchTemplate"] == {"id": template(g).id, "version": "$Latest"}
     assert deps(host, "launchTemplate") == [template(g).urn]
@@ -207,3 +210,8 @@ def test_host_instance_launches_the_templates_latest_version(public: bool, check
     assert host.props["associatePublicIpAddress"] is public
     assert host.props.get("sourceDestCheck") is (None if check else False)
     assert host.props["tags"] == {"Name": "groundwork-test-host"}
+
+
+def test_every_key_and_alias_is_the_components_child() -> None:
+    assert outside(plan_keys(), "groundwork:kms:Keys") == []
+    assert outside(plan_keys(provider_region="eu-central-1"), "groundwork:kms:Keys") == []

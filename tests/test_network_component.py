@@ -19,7 +19,7 @@ from groundwork.naming import Naming
 from groundwork.plan.graph import Graph, Resource
 from groundwork.plan.runner import run_function
 from groundwork.settings.model import NetworkSettings
-from tests.helpers import by_name, deps
+from tests.helpers import by_name, deps, outside
 
 LOGS_KEY = "arn:aws:kms:eu-west-1:111111111111:key/logs"
 DATA_KEY = "arn:aws:kms:eu-west-1:111111111111:key/data"
@@ -358,6 +358,13 @@ def test_nat_instance_group_admits_only_the_private_subnets(instance: Graph) -> 
 def test_nat_instance_needs_the_data_key() -> None:
     with pytest.raises(Exception, match="a NAT instance needs data_key_arn for its root volume"):
         plan_network(azCount=2, natMode="instance", args={"data_key_arn": None})
+
+
+def test_every_resource_is_the_networks_child(per_az: Graph, instance: Graph) -> None:
+    g = plan_network(interfaceEndpoints=["ecr.api"])
+    assert outside(g, "groundwork:network:Network") == []
+    assert outside(per_az, "groundwork:network:Network") == []
+    assert outside(instance, "groundwork:network:Network") == []
 
 
 def test_component_outputs(instance: Graph, per_az: Graph) -> None:

@@ -14,7 +14,7 @@ from groundwork.naming import Naming
 from groundwork.plan.graph import Graph, is_secret
 from groundwork.plan.runner import run_function
 from groundwork.settings.model import ServiceSettings
-from tests.helpers import by_name, deps
+from tests.helpers import by_name, deps, outside
 
 KEYS = {p: f"arn:aws:kms:eu-west-1:111111111111:key/{p}" for p in ("secrets", "logs")}
 DR_KEY = "arn:aws:kms:eu-central-1:111111111111:key/dr-secrets"
@@ -261,3 +261,8 @@ def test_outputs(apps: Graph, trail: Graph) -> None:
         trail.one("groundwork:secrets:Secrets").outputs["trailArn"]
         == trail.one("aws:cloudtrail/trail:Trail").outputs["arn"]
     )
+
+
+def test_every_resource_is_the_secrets_child(apps: Graph, trail: Graph) -> None:
+    assert outside(apps, "groundwork:secrets:Secrets") == []
+    assert outside(trail, "groundwork:secrets:Secrets") == []
