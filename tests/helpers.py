@@ -37,7 +37,7 @@ def outside(graph: Graph, component_type: str) -> list[str]:
             continue
         p = r.parent
         while p and p != root:
-            p = index[p].parent if p in index else None
+            p = index[p].parent if p in index else ""
         if p != root:
             lost.append(r.name)
     return lost

@@ -130,6 +130,28 @@ def test_secrets_not_kept_when_not_protected() -> None:
     assert g.one("aws:secretsmanager/secret:Secret").props["recoveryWindowInDays"] == 30
 
 
+def test_defaults_log_the_account_and_generate_32_characters() -> None:
+    """Left out, the arguments mean a CloudTrail trail (SEC-07) and platform values of 32
+    characters without special characters."""
+
+    def body() -> None:
+        Secrets(
+            "secrets",
+            SecretsArgs(
+                naming=Naming("groundwork", "test"),
+                region="eu-west-1",
+                services=[],
+                secrets_key_arn=KEYS["secrets"],
+                logs_key_arn=KEYS["logs"],
+                platform_secrets=[PlatformSecret("grafana-admin", "Grafana admin", generated_keys=("password",))],
+            ),
+        )
+
+    g = run_function(body, config={"aws:region": "eu-west-1"})
+    assert len(g.of_type("aws:cloudtrail/trail:Trail")) == 1
+    assert g.one("random:index/randomPassword:RandomPassword").props == {"length": 32, "special": False}
+
+
 def test_no_trail_unless_asked(apps: Graph) -> None:
     assert apps.of_type("aws:cloudtrail/trail:Trail") == [] and apps.of_type("aws:s3/bucket:Bucket") == []
     assert apps.one("groundwork:secrets:Secrets").outputs.get("trailArn") is None
