@@ -327,8 +327,8 @@ class Backups(pulumi.ComponentResource):
             opts=child,
         )
         self.plan_id = plan.id
-        # the vault every rule writes to, known once the plan exists (alarms on its jobs depend on the plan)
-        self.plan_vault_name = pulumi.Output.all(vault.name, plan.id).apply(lambda v: v[0])
+        # the vault the plan writes to, read from the plan (alarms on its jobs depend on the plan alone)
+        self.plan_vault_name = plan.rules.apply(lambda rules: rules[0].target_vault_name)
 
 
 def _service_role_policy(policy: str) -> Callable[[str], str]:
