@@ -242,6 +242,8 @@ def test_only_what_exists_is_watched() -> None:
     }
     empty_cert = plan_alarms(certificate_arn="", cache_group_id="groundwork-test-cache", cache_nodes=0)
     assert alarms(empty_cert) == {}
+    # the node count is the caller's (groundwork:cache.nodes): left out, no node is watched
+    assert alarms(plan_alarms(cache_group_id="groundwork-test-cache")) == {}
 
 
 def test_a_nat_instance_pages_on_a_failed_status_check() -> None:
