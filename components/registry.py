@@ -156,7 +156,6 @@ class Registry(pulumi.ComponentResource):
                 upstream_registry_url=upstream,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        self.mirror_prefix = self.mirror_prefixes["ecr-public"][0]
         if args.node_role_name is not None:
             aws.iam.RolePolicy(
                 f"{name}-nodes-pull-through",
