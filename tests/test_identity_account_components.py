@@ -153,6 +153,14 @@ def test_role_names_fit_iams_64_characters() -> None:
     assert len("groundwork-payments-production-eu-pod-payments-settlement-settlement-reconciler") > 64
 
 
+def test_a_64_character_role_name_is_kept_whole() -> None:
+    """64 is IAM's limit, not 63 (the default for physical names): such a name is not cut."""
+    account = "settlement-reconciler-batch-01"  # 30 characters
+    g = plan_role(naming=Naming("acme", "prod"), namespace="payments-settlement", service_account=account)
+    name = g.one("aws:iam/role:Role").props["name"]
+    assert name == f"acme-prod-pod-payments-settlement-{account}" and len(name) == 64
+
+
 def test_every_resource_is_the_roles_child(with_policy: Graph) -> None:
     assert outside(with_policy, "groundwork:identity:WorkloadRole") == ["reports"]  # the test's own bucket
 
@@ -191,6 +199,16 @@ def test_a_fresh_account_gets_the_auto_scaling_role_kept_on_destroy() -> None:
         "autoscaling.amazonaws.com": role.outputs["arn"]
     }
     assert outside(g, "groundwork:account:Account") == []
+
+
+def test_by_default_every_role_is_created() -> None:
+    """Left out, no service-linked role is assumed to exist: a fresh account works."""
+
+    def body() -> None:
+        Account("account", AccountArgs())
+
+    g = run_function(body, config={"aws:region": "eu-west-1"})
+    assert len(g.of_type("aws:iam/serviceLinkedRole:ServiceLinkedRole")) == 1
 
 
 def test_an_existing_role_is_named_not_created() -> None:
