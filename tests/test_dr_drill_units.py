@@ -6,6 +6,7 @@ tests/test_dr.py."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import botocore.exceptions
@@ -44,15 +45,25 @@ class Waiter:
 
     def wait(self, **kwargs: Any) -> None:
         self.rds.calls.append(("wait", kwargs))
+        time.sleep(0.05)  # a restore that takes a measurable moment
         if self.rds.fail_wait:
             raise RuntimeError("instance stuck in incompatible-restore")
 
 
 class FakeRds:
-    def __init__(self, snapshots: list[dict[str, Any]], fail_wait: bool = False, fail_delete: bool = False) -> None:
+    def __init__(
+        self,
+        snapshots: list[dict[str, Any]],
+        fail_wait: bool = False,
+        fail_delete: bool = False,
+        fail_restore: bool = False,
+        port: int | None = 5432,
+    ) -> None:
         self.snapshots = snapshots
         self.fail_wait = fail_wait
         self.fail_delete = fail_delete
+        self.fail_restore = fail_restore
+        self.port = port
         self.calls: list[tuple[str, dict[str, Any]]] = []
 
     def describe_db_snapshots(self, **kwargs: Any) -> dict[str, Any]:
@@ -61,6 +72,8 @@ class FakeRds:
 
     def restore_db_instance_from_db_snapshot(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("restore", kwargs))
+        if self.fail_restore:
+            raise RuntimeError("InsufficientDBInstanceCapacity")
         return {}
 
     def get_waiter(self, name: str) -> Waiter:
@@ -69,7 +82,10 @@ class FakeRds:
 
     def describe_db_instances(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("describe_db_instances", kwargs))
-        return {"DBInstances": [{"Endpoint": {"Address": "drill.abc.eu-central-1.rds.amazonaws.com", "Port": 5432}}]}
+        endpoint: dict[str, Any] = {"Address": "drill.abc.eu-central-1.rds.amazonaws.com"}
+        if self.port is not None:
+            endpoint["Port"] = self.port
+        return {"DBInstances": [{"Endpoint": endpoint}]}
 
     def delete_db_instance(self, **kwargs: Any) -> dict[str, Any]:
         self.calls.append(("delete", kwargs))
@@ -334,3 +350,48 @@ def test_a_command_check_gets_the_endpoint_in_its_environment() -> None:
     assert command_check("echo oops >&2; exit 4")("h", 1, "i") == (False, "oops")
     assert command_check("exit 5")("h", 1, "i") == (False, "exit 5")
     assert command_check("sleep 5", timeout=1)("h", 1, "i") == (False, "timed out after 1 s")
+
+
+def test_objectives_defaults_and_timing() -> None:
+    """The objectives are the stack's, the restore time is measured in seconds, and by default
+    the waiter asks every 30 s for an hour; a delay beyond an hour still asks once."""
+    rds = FakeRds([snap("nightly", 45)])
+    report = drill(factory(rds), "prod", R, instance_class="c", rpo_minutes=120, rto_minutes=45, now=lambda: NOW)
+    assert (report.rpo, report.rto) == (dt.timedelta(minutes=120), dt.timedelta(minutes=45))
+    assert rds.called("wait")[0]["WaiterConfig"] == {"Delay": 30, "MaxAttempts": 120}
+    assert report.available_after is not None
+    assert dt.timedelta(seconds=0.04) < report.available_after < dt.timedelta(seconds=5)
+    assert rds.called("describe_db_instances") == [{"DBInstanceIdentifier": report.instance}]
+    rds = FakeRds([snap("nightly", 45)])
+    run(rds, wait_delay=7200)
+    assert rds.called("wait")[0]["WaiterConfig"] == {"Delay": 7200, "MaxAttempts": 1}
+
+
+def test_a_restore_that_never_started_deletes_nothing() -> None:
+    rds = FakeRds([snap("nightly", 45)], fail_restore=True)
+    report = run(rds)
+    assert rds.called("delete") == [] and not report.deleted
+    assert report.errors == ["RuntimeError: InsufficientDBInstanceCapacity"] and not report.ok
+
+
+def test_an_endpoint_without_a_port_is_postgresqls_default() -> None:
+    seen: list[int] = []
+
+    def check(host: str, port: int, instance: str) -> tuple[bool, str]:
+        seen.append(port)
+        return True, ""
+
+    run(FakeRds([snap("nightly", 45)], port=None), check=check)
+    assert seen == [5432]
+
+
+def test_minutes_and_seconds_in_the_json_to_a_tenth() -> None:
+    r = report_of(snapshot_time=NOW - dt.timedelta(seconds=100), available_after=dt.timedelta(seconds=12.34))
+    j = r.to_json()
+    assert (j["dataAgeMinutes"], j["restoreSeconds"]) == (1.7, 12.3)
+
+
+def test_a_hung_check_stops_after_five_minutes() -> None:
+    import inspect
+
+    assert inspect.signature(command_check).parameters["timeout"].default == 300
