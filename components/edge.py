@@ -166,7 +166,7 @@ class Edge(pulumi.ComponentResource):
             validation_method="DNS",
             key_algorithm="RSA_2048",
             options=aws.acm.CertificateOptionsArgs(certificate_transparency_logging_preference="ENABLED"),
-            tags={"Name": self._args.naming.physical(name.rsplit("-", 1)[-1], "certificate"), "Host": host},
+            tags={"Name": self._args.naming.physical(name.split("-")[-1], "certificate"), "Host": host},
             opts=opts,
         )
         option = cert.domain_validation_options.apply(lambda options: next(o for o in options if o.domain_name == host))
@@ -184,7 +184,7 @@ class Edge(pulumi.ComponentResource):
             name,
             certificate_arn=cert.arn,
             validation_record_fqdns=[record.fqdn],
-            opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(parent=self)),
+            opts=opts,  # the certificate's options: parent=self, and us-east-1 for CloudFront's
         )
         return validation.certificate_arn
 
@@ -218,7 +218,7 @@ class Edge(pulumi.ComponentResource):
             f"{name}-dnssec",
             hosted_zone_id=ksk.hosted_zone_id,
             signing_status="SIGNING",
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[ksk]),
+            opts=pulumi.ResourceOptions(parent=self),  # after the key-signing key: its zone id is read from it
         )
 
     def _query_logging(self, name: str) -> None:

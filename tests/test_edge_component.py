@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pulumi
 import pulumi_aws as aws
 import pytest
 
@@ -47,15 +48,18 @@ FULL = {
 }
 
 
-def plan_edge(settings: dict[str, Any] | None = None, **args: Any) -> Graph:
+def plan_edge(
+    settings: dict[str, Any] | None = None, naming: Naming = Naming("groundwork", "test"), dr: bool = False, **args: Any
+) -> Graph:
     def body() -> None:
         east = aws.Provider("us-east-1", region="us-east-1")
+        opts = pulumi.ResourceOptions(provider=aws.Provider("dr", region="eu-central-1")) if dr else None
         Edge(
             "edge",
             EdgeArgs(
                 **{
                     "settings": EdgeSettings.model_validate(settings if settings is not None else FULL),
-                    "naming": Naming("groundwork", "test"),
+                    "naming": naming,
                     "region": "eu-west-1",
                     "api_host": "api.example.com",
                     "request_api_certificate": True,
@@ -65,6 +69,7 @@ def plan_edge(settings: dict[str, Any] | None = None, **args: Any) -> Graph:
                     **args,
                 }
             ),
+            opts=opts,
         )
 
     return run_function(body, config={"aws:region": "eu-west-1"})
@@ -76,7 +81,7 @@ def full() -> Graph:
 
 
 def east(g: Graph) -> str:
-    return g.one("pulumi:providers:aws").urn
+    return g.one("pulumi:providers:aws", "us-east-1").urn
 
 
 def named(g: Graph, type_: str) -> dict[str, Resource]:
@@ -105,6 +110,13 @@ def test_an_adopted_zone_is_read_not_created() -> None:
     assert cert_record.props["zoneId"] == "Z0123456789ABC"
 
 
+def test_an_adopted_zone_is_read_through_the_components_provider() -> None:
+    """A DR stack builds the edge under its region's provider: the zone lookup goes there too."""
+    g = plan_edge({"domain": "example.com", "zoneId": "Z0123456789ABC"}, dr=True)
+    [invoke] = [i for i in g.invokes if i["token"] == "aws:route53/getZone:getZone"]
+    assert invoke["provider"].startswith(g.one("pulumi:providers:aws", "dr").urn)
+
+
 def test_a_destroyable_zone_when_unprotected() -> None:
     zone = plan_edge({"domain": "example.com"}, force_destroy=True, protect=False).one("aws:route53/zone:Zone")
     assert zone.props["forceDestroy"] is True and not zone.options.get("protect")
@@ -127,7 +139,7 @@ def test_certificates_validated_by_dns_where_they_are_used(full: Graph) -> None:
         assert c.props["domainName"] == host and c.props["validationMethod"] == "DNS"
         assert c.props["keyAlgorithm"] == "RSA_2048"
         assert c.props["options"] == {"certificateTransparencyLoggingPreference": "ENABLED"}
-        assert c.props["tags"]["Host"] == host
+        assert c.props["tags"] == {"Name": f"groundwork-test-{name.removeprefix('edge-')}-certificate", "Host": host}
         assert c.provider_urn == provider, name
         record = named(full, "aws:route53/record:Record")[f"{name}-validation"]
         assert record.props["ttl"] == 300 and record.props["allowOverwrite"] is True
@@ -164,6 +176,7 @@ def test_dnssec_signs_with_an_asymmetric_key_in_us_east_1(full: Graph) -> None:
     }
     assert json.loads(key.props["policy"]) == iam.dnssec_key_policy(partition="aws", account_id=ACCOUNT)
     assert key.provider_urn == east(full) and key.options.get("protect") is True
+    assert key.options.get("retainOnDelete") is True
     ksk = full.one("aws:route53/keySigningKey:KeySigningKey")
     assert ksk.props["name"] == ksk_name("groundwork-test") == "groundwork_test_ksk"
     assert ksk.props["status"] == "ACTIVE" and deps(ksk, "keyManagementServiceArn") == [key.urn]
@@ -298,6 +311,7 @@ def test_security_headers(full: Graph) -> None:
     policy and XSS protection, overriding what the origin sends."""
     h = full.one("aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy")
     assert h.props["name"] == "groundwork-test-frontend-security-headers"
+    assert h.props["comment"] == "groundwork-test: security headers"
     assert h.props["securityHeadersConfig"] == {
         "strictTransportSecurity": {
             "accessControlMaxAgeSec": HSTS_SECONDS,
@@ -356,6 +370,24 @@ def test_the_bucket_is_readable_only_by_this_distribution(full: Graph) -> None:
     } in lifecycle.props["rules"]
 
 
+def test_an_unprotected_frontend_bucket_may_be_destroyed() -> None:
+    g = plan_edge(FULL, force_destroy=True, protect=False)
+    bucket = named(g, "aws:s3/bucket:Bucket")["edge-frontend"]
+    assert bucket.props["forceDestroy"] is True and not bucket.options.get("protect")
+
+
+def test_log_delivery_names_fit_60_characters() -> None:
+    """PutDeliverySource and PutDeliveryDestination names are 1-60 characters (the logs service
+    model), fewer than other physical names' 63."""
+    g = plan_edge(FULL, naming=Naming("groundwork-payments", "production-eu-west-blue-gr"))
+    names = [
+        g.one("aws:cloudwatch/logDeliverySource:LogDeliverySource").props["name"],
+        g.one("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination").props["name"],
+    ]
+    assert len("groundwork-payments-production-eu-west-blue-gr-frontend-access") == 62
+    assert all(len(n) <= 60 for n in names), names
+
+
 def test_the_frontend_needs_its_key() -> None:
     with pytest.raises(PlanFailed, match="the frontend bucket needs its KMS key"):
         plan_edge(FULL, frontend_key_arn=None)
@@ -375,6 +407,7 @@ def test_every_request_is_logged_to_us_east_1(full: Graph) -> None:
         "resourceArn": distribution.outputs["arn"],
     }
     destination = full.one("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
+    assert destination.props["name"] == "groundwork-test-frontend-access"
     assert destination.props["deliveryDestinationConfiguration"] == {"destinationResourceArn": group.outputs["arn"]}
     delivery = full.one("aws:cloudwatch/logDelivery:LogDelivery")
     assert deps(delivery, "deliverySourceName") == [source.urn]
