@@ -274,3 +274,14 @@ def test_every_resource_is_the_components_child(full: Graph) -> None:
         "ns-external-secrets",
         "ns-shop",
     ]  # the test's own stand-ins for the namespaces
+
+
+def test_a_64_character_store_role_name_is_kept_whole() -> None:
+    """64 is IAM's role-name limit, not 63 (the default for physical names)."""
+    team = "a" + "b" * 49
+    g = plan_eso(
+        naming=Naming("acme", "prod"),
+        service_secrets=(SyncedSecret("svc", team, "app", "acme/prod/services/svc/app", arn("svc")),),
+    )
+    name = roles(g)[f"eso-store-{team}"].props["name"]
+    assert name == f"acme-prod-eso-{team}" and len(name) == 64

@@ -156,6 +156,12 @@ def test_long_organisation_slugs_are_cut_to_40_characters() -> None:
     slug = es.props["metadata"]["name"].removeprefix("repo-creds-")
     # the end of the URL names the organisation; a Kubernetes name stays short and clean
     assert slug == "very-long-organisation-name-for-payments"
+    org = "abcdefghijklmnopqrstuvwxyz0123456789abcdefgh"  # 44 characters: the last 40 are kept
+    g = plan_gitops(
+        {"repoCredentials": True}, services=(ServiceSource("x", "shop", f"https://github.com/{org}/x.git", "p"),)
+    )
+    [es] = [r for r in g.of_type("kubernetes:external-secrets.io/v1:ExternalSecret") if "repo-creds" in r.name]
+    assert es.props["metadata"]["name"] == f"repo-creds-{org[-40:]}"
 
 
 @pytest.mark.parametrize(
@@ -180,6 +186,8 @@ def test_the_sso_secret_is_labelled_for_argocd(full: Graph) -> None:
     assert oidc.props["metadata"]["name"] == "argocd-oidc"
     assert oidc.props["metadata"]["labels"]["app.kubernetes.io/part-of"] == "argocd"
     assert oidc.props["spec"]["dataFrom"] == [{"extract": {"key": "groundwork/prod/platform/argocd-oidc"}}]
+    r = named(full)
+    assert set(oidc.dependencies) == {r["ns-argocd"].urn, r["platform-store"].urn}
     without: list[dict[str, Any]] = [{"oidc_secret": None}, {"platform_store": None}]
     for args in without:
         assert "gitops-oidc" not in named(plan_gitops({"oidc": OIDC}, **args))

@@ -213,3 +213,9 @@ def test_outputs(full: Graph) -> None:
 
 def test_every_resource_is_the_components_child(full: Graph) -> None:
     assert outside(full, "groundwork:ingress:Ingress") == ["ns-shop"]  # the test's own namespace
+
+
+def test_defaults_keep_waf_logs_90_days_and_two_controllers() -> None:
+    g = plan_ingress()
+    assert g.one("aws:cloudwatch/logGroup:LogGroup").props["retentionInDays"] == 90
+    assert named(g)["ingress-controller"].props["values"]["replicaCount"] == 2

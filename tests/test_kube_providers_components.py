@@ -7,10 +7,11 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pytest
 
 from components.kube import TYPED, apply, release
-from components.providers import AwsProviders, AwsProvidersArgs, aws_providers
+from components.providers import AwsProviders, AwsProvidersArgs, account_and_partition, aws_providers
 from groundwork.charts import chart
 from groundwork.plan.graph import Graph
 from groundwork.plan.runner import run_function
@@ -161,3 +162,18 @@ def test_us_east_1_reuses_the_primary_provider_there() -> None:
     g, [p] = plan_providers("us-east-1")
     assert p.us_east_1 is p.primary
     assert provider_regions(g) == {"aws-primary": "us-east-1", "aws-dr": "eu-central-1", "aws-chatbot": "us-east-2"}
+
+
+def test_the_account_and_partition_come_from_the_components_provider() -> None:
+    """A DR component asks its own region's provider who it deploys as."""
+
+    def body() -> None:
+        dr = aws.Provider("dr", region="eu-central-1")
+        holder = pulumi.ComponentResource("groundwork:test:Holder", "holder", opts=pulumi.ResourceOptions(provider=dr))
+        account_and_partition(holder)
+
+    g = plan(body)
+    dr = g.one("pulumi:providers:aws", "dr").urn
+    asked = {i["token"]: i["provider"] for i in g.invokes}
+    assert set(asked) == {"aws:index/getCallerIdentity:getCallerIdentity", "aws:index/getPartition:getPartition"}
+    assert all(p.startswith(dr) for p in asked.values()), asked
