@@ -117,9 +117,11 @@ def test_an_alarm_names_its_response_and_notifies_its_severity_both_ways(full: G
 
 
 def test_what_each_alarm_watches(full: Graph) -> None:
-    """Dimensions as CloudWatch publishes them: an ElastiCache replication group's member
-    clusters are `<group>-001`, `-002`... (ElastiCache User Guide, "Replication: cluster mode
-    disabled"), NAT gateways by id, AWS Backup by vault, ACM by certificate ARN."""
+    """What each alarm is scoped to: an ElastiCache replication group's member clusters are
+    `<group>-001`, `-002`... (ElastiCache User Guide, "Replication: cluster mode disabled"), NAT
+    gateways by id, ACM by certificate ARN, AWS Backup by the plan's vault. That CloudWatch
+    publishes the Backup job metrics under a BackupVaultName-only dimension set is not verified
+    offline (AWS Backup Developer Guide, "Monitoring AWS Backup metrics with CloudWatch")."""
     dims = {n.removeprefix("alarms-"): a.props.get("dimensions") for n, a in alarms(full).items()}
     assert dims == {
         "rds-cpu": {"DBInstanceIdentifier": "groundwork-test-db"},

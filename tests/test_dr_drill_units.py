@@ -6,6 +6,7 @@ tests/test_dr.py."""
 from __future__ import annotations
 
 import datetime as dt
+import subprocess
 import time
 from typing import Any
 
@@ -391,7 +392,13 @@ def test_minutes_and_seconds_in_the_json_to_a_tenth() -> None:
     assert (j["dataAgeMinutes"], j["restoreSeconds"]) == (1.7, 12.3)
 
 
-def test_a_hung_check_stops_after_five_minutes() -> None:
-    import inspect
+def test_a_hung_check_stops_after_five_minutes(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[Any] = []
 
-    assert inspect.signature(command_check).parameters["timeout"].default == 300
+    def fake_run(*args: Any, **kwargs: Any) -> Any:
+        asked.append(kwargs["timeout"])
+        raise subprocess.TimeoutExpired(args[0], kwargs["timeout"])
+
+    monkeypatch.setattr(subprocess, "run", fake_run)
+    assert command_check("psql -c 'select 1'")("h", 5432, "i") == (False, "timed out after 300 s")
+    assert asked == [300]
