@@ -161,6 +161,8 @@ def test_grafana_logs_in_from_the_synced_secret_and_links_logs_and_traces() -> N
     loki, tempo = grafana["additionalDataSources"]
     assert loki["jsonData"]["derivedFields"][0]["datasourceUid"] == "tempo"
     assert tempo["jsonData"]["tracesToLogsV2"] == {"datasourceUid": "loki", "filterByTraceID": True}
+    # the sidecar loads the dashboards' ConfigMaps (groundwork.dashboards labels them) only when on
+    assert grafana["sidecar"]["dashboards"]["enabled"] is True
     assert grafana["sidecar"]["dashboards"]["label"] == "grafana_dashboard"
     assert grafana["sidecar"]["dashboards"]["labelValue"] == "1"
     assert grafana["sidecar"]["datasources"]["uid"] == "prometheus"
@@ -243,6 +245,20 @@ def test_exporters_for_the_database_the_cache_and_the_public_endpoint(full: Grap
         {"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": "cache-auth", "key": "authToken"}}},
     ]
     assert env["blackbox-exporter"] == []
+    # each exporter's default listen port and health endpoint upstream: postgres_exporter :9187
+    # (landing page at /), redis_exporter :9121 (/health), blackbox_exporter :9115 (/-/healthy);
+    # the probes would restart a healthy exporter on any other path or port
+    container = {n: d.props["spec"]["template"]["spec"]["containers"][0] for n, d in deployments.items()}
+    assert {n: (c["ports"], c["livenessProbe"]["httpGet"]["path"]) for n, c in container.items()} == {
+        "postgres-exporter": ([{"name": "metrics", "containerPort": 9187}], "/"),
+        "redis-exporter": ([{"name": "metrics", "containerPort": 9121}], "/health"),
+        "blackbox-exporter": ([{"name": "metrics", "containerPort": 9115}], "/-/healthy"),
+    }
+    services = {
+        x.props["metadata"]["name"]: x.props["spec"]["ports"][0]["port"]
+        for x in full.of_type("kubernetes:core/v1:Service")
+    }
+    assert services == {"postgres-exporter": 9187, "redis-exporter": 9121, "blackbox-exporter": 9115}
     creds = {r["monitoring-db-monitor"].urn, r["monitoring-cache-auth"].urn}
     for obj in ("deployment", "service", "servicemonitor"):
         for e in ("postgres-exporter", "redis-exporter", "blackbox-exporter"):

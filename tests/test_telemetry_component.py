@@ -226,6 +226,8 @@ def test_loki_single_binary_with_retention_in_s3() -> None:
     assert [values[k]["replicas"] for k in ("read", "write", "backend")] == [0, 0, 0]
     assert all(values[k] == {"enabled": False} for k in ("chunksCache", "resultsCache", "minio", "lokiCanary", "test"))
     assert values["gateway"] == {"enabled": True} and values["deploymentMode"] == "SingleBinary"
+    # the chart creates the `loki` service account the storage role trusts (IRSA's subject)
+    assert values["serviceAccount"] == {"create": True, "name": "loki"}
     five = loki_values(ObservabilitySettings.model_validate({"logs": {"replicas": 5}}), "eu-west-1", "b")
     assert five["loki"]["commonConfig"] == {"replication_factor": 3}
 
@@ -257,6 +259,12 @@ def test_tempo_keeps_traces_their_days_in_s3() -> None:
         }
     }
     assert values["serviceAccount"] == {"create": True, "name": "tempo"}
+    # the write-ahead log on a gp3 volume (traces not yet flushed survive a restart), OTLP in
+    assert values["persistence"] == {"enabled": True, "storageClassName": "gp3", "size": "10Gi"}
+    assert values["tempo"]["receivers"]["otlp"]["protocols"] == {
+        "grpc": {"endpoint": "0.0.0.0:4317"},
+        "http": {"endpoint": "0.0.0.0:4318"},
+    }
 
 
 @pytest.mark.parametrize(("ha", "replicas"), [(True, 2), (False, 1)])
@@ -267,6 +275,15 @@ def test_the_collector_samples_and_exports_traces_only(ha: bool, replicas: int) 
     values = collector_values(settings(), "prod", ha)
     assert values["replicaCount"] == replicas and values["fullnameOverride"] == "otel-collector"
     config = values["config"]
+    # refuse data at 80 % of the container's memory limit, with 25 % headroom for spikes
+    # (the memory_limiter README's default spike limit is 20 % of the limit; 25 % leaves more room)
+    assert config["processors"]["memory_limiter"] == {
+        "check_interval": "1s",
+        "limit_percentage": 80,
+        "spike_limit_percentage": 25,
+    }
+    # k8s.pod.name / namespace on every span (the chart's preset adds the processor and its RBAC)
+    assert values["presets"] == {"kubernetesAttributes": {"enabled": True}}
     assert config["processors"]["probabilistic_sampler"] == {"sampling_percentage": 25}
     assert config["processors"]["resource"] == {
         "attributes": [{"key": "deployment.environment", "value": "prod", "action": "upsert"}]
