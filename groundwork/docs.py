@@ -53,12 +53,58 @@ def _default(field: FieldInfo) -> str:
     return f"`{value}`" if not isinstance(value, bool) else f"`{str(value).lower()}`"
 
 
+_BOUNDS = (("ge", "≥ {}"), ("gt", "> {}"), ("le", "≤ {}"), ("lt", "< {}"))
+_LENGTHS = (("min_length", "length ≥ {}"), ("max_length", "length ≤ {}"))
+
+
+def _constraints(metadata: typing.Iterable[Any], extra: Any) -> list[str]:
+    """What a value must meet, as the validation checks it: bounds, lengths and pattern from
+    pydantic's metadata, then the `allowed` text of the field's hint (settings.model.hint)."""
+    out = []
+    for c in metadata:
+        for attr, text in (*_BOUNDS, *_LENGTHS):
+            if getattr(c, attr, None) is not None:
+                out.append(text.format(getattr(c, attr)))
+        if getattr(c, "pattern", None) is not None:
+            out.append(f"matches `{c.pattern}`")
+    if isinstance(extra, dict) and extra.get("allowed"):
+        out.append(str(extra["allowed"]))
+    return out
+
+
+def _items(t: Any) -> list[str]:
+    """The constraints of a list's items or a map's values (`list[Annotated[str, Field(...)]]`)."""
+    t = (
+        next((a for a in get_args(t) if a is not type(None)), None)
+        if get_origin(t) in (typing.Union, types.UnionType)
+        else t
+    )
+    if get_origin(t) not in (list, dict):
+        return []
+    item = get_args(t)[-1]
+    if get_origin(item) is not typing.Annotated:
+        return []
+    found: list[str] = []
+    for meta in get_args(item)[1:]:
+        if isinstance(meta, FieldInfo):
+            found += _constraints(meta.metadata, meta.json_schema_extra)
+        else:
+            found += _constraints([meta], None)
+    return [f"each {x}" for x in found]
+
+
+def _allowed(field: FieldInfo) -> str:
+    found = _constraints(field.metadata, field.json_schema_extra) + _items(field.annotation)
+    # a regex's `|` would end the table cell
+    return "; ".join(found).replace("|", "\\|") or "—"
+
+
 def _rows(model: type[BaseModel]) -> list[str]:
-    rows = ["| key | type | default | behaviour |", "|---|---|---|---|"]
+    rows = ["| key | type | default | allowed | behaviour |", "|---|---|---|---|---|"]
     for name, field in model.model_fields.items():
         key = field.alias or name
         desc = (field.description or "").replace("\n", " ")
-        rows.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field)} | {desc} |")
+        rows.append(f"| `{key}` | {_type_name(field.annotation)} | {_default(field)} | {_allowed(field)} | {desc} |")
     return rows
 
 
@@ -96,8 +142,8 @@ def settings_markdown(root: Path) -> str:
         "",
         "## Top-level keys",
         "",
-        "| key | type | default | behaviour |",
-        "|---|---|---|---|",
+        "| key | type | default | allowed | behaviour |",
+        "|---|---|---|---|---|",
     ]
     nested: list[type[BaseModel]] = []
     defaults = _project_defaults(root)
@@ -107,7 +153,7 @@ def settings_markdown(root: Path) -> str:
         key = config_key(name)
         desc = (field.description or field.title or "").replace("\n", " ")
         default = f"`{defaults[key]}` (Pulumi.yaml)" if key in defaults else _default(field)
-        lines.append(f"| `{key}` | {_type_name(field.annotation)} | {default} | {desc} |")
+        lines.append(f"| `{key}` | {_type_name(field.annotation)} | {default} | {_allowed(field)} | {desc} |")
         _models(field.annotation, nested)
     for model in nested:
         lines += ["", f"## {model.__name__}", "", (model.__doc__ or "").strip().split("\n")[0], "", *_rows(model)]
