@@ -121,7 +121,11 @@ def test_what_each_alarm_watches(full: Graph) -> None:
     `<group>-001`, `-002`... (ElastiCache User Guide, "Replication: cluster mode disabled"), NAT
     gateways by id, ACM by certificate ARN, AWS Backup by the plan's vault. That CloudWatch
     publishes the Backup job metrics under a BackupVaultName-only dimension set is not verified
-    offline (AWS Backup Developer Guide, "Monitoring AWS Backup metrics with CloudWatch")."""
+    offline (AWS Backup Developer Guide, "Monitoring AWS Backup metrics with CloudWatch"); AWS's
+    resilience-testing alarms use the same shape (aws-digito-artifacts-gameday,
+    documents/backup/alarm/backup-jobs-failed/2020-12-06/Documents/AlarmTemplate.yml), but their
+    test only waits for OK, never for a firing alarm. On a real account:
+    `aws cloudwatch list-metrics --namespace AWS/Backup --metric-name NumberOfBackupJobsFailed`."""
     dims = {n.removeprefix("alarms-"): a.props.get("dimensions") for n, a in alarms(full).items()}
     assert dims == {
         "rds-cpu": {"DBInstanceIdentifier": "groundwork-test-db"},

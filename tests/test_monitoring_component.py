@@ -163,9 +163,13 @@ def test_grafana_logs_in_from_the_synced_secret_and_links_logs_and_traces() -> N
     assert tempo["jsonData"]["tracesToLogsV2"] == {"datasourceUid": "loki", "filterByTraceID": True}
     # the sidecar loads the dashboards' ConfigMaps (groundwork.dashboards labels them) only when on
     assert grafana["sidecar"]["dashboards"]["enabled"] is True
+    # each dashboard in the folder its ConfigMap's grafana_folder annotation names
+    assert grafana["sidecar"]["dashboards"]["folderAnnotation"] == "grafana_folder"
+    assert grafana["sidecar"]["dashboards"]["provider"] == {"foldersFromFilesStructure": True}
     assert grafana["sidecar"]["dashboards"]["label"] == "grafana_dashboard"
     assert grafana["sidecar"]["dashboards"]["labelValue"] == "1"
-    assert grafana["sidecar"]["datasources"]["uid"] == "prometheus"
+    # the chart's own Prometheus data source, the default one, with the uid dashboards name
+    assert grafana["sidecar"]["datasources"] == {"enabled": True, "defaultDatasourceEnabled": True, "uid": "prometheus"}
     assert grafana["grafana.ini"] == {
         "analytics": {"reporting_enabled": False, "check_for_updates": False},
         "users": {"allow_sign_up": False},
