@@ -5,6 +5,8 @@ components' tests check that each is applied where it belongs; the plan-based te
 
 from __future__ import annotations
 
+from typing import Any
+
 from groundwork import manifests as m
 
 
@@ -51,3 +53,259 @@ def test_services_reach_the_collector_on_both_otlp_ports() -> None:
         ],
         "ports": [{"protocol": "TCP", "port": 4317}, {"protocol": "TCP", "port": 4318}],
     }
+
+
+NETWORK = m.Network(
+    load_balancer_cidrs=("10.0.0.0/24", "10.0.1.0/24"),
+    data_cidrs=("10.0.200.0/24",),
+    extra_egress=(m.otlp_egress(),),
+)
+ORDERS = m.Workload(
+    "orders", "shop", 8080, 9090, database=True, cache=True, https_egress=True, exposed=True, calls=("cart",)
+)
+CART = m.Workload("cart", "billing", 8081, 8081)
+WEB = m.Workload("web", "shop", 3000, 3000, exposed=True, calls=("orders",))
+
+
+def _ns(name: str) -> dict[str, object]:
+    return {"matchLabels": {"kubernetes.io/metadata.name": name}}
+
+
+def _app(name: str) -> dict[str, object]:
+    return {"matchLabels": {"app.kubernetes.io/name": name}}
+
+
+def test_network_policies_deny_by_default_and_open_exactly_the_declared_paths() -> None:
+    """K8S-03: default deny both ways; DNS to CoreDNS (EKS labels its pods `k8s-app: kube-dns`
+    in kube-system); per service, ingress from the load balancer's subnets when exposed, from
+    its callers and from `monitoring` on the metrics port; egress to its callees, to the data
+    subnets on the ports it uses, HTTPS anywhere only when asked, and the platform's extras.
+    A service in another team is left to that team's namespace."""
+    policies = {p["metadata"]["name"]: p for p in m.network_policies("shop", [WEB, ORDERS, CART], NETWORK)}
+    assert list(policies) == [
+        "default-deny",
+        "allow-dns",
+        "orders-ingress",
+        "orders-egress",
+        "web-ingress",
+        "web-egress",
+    ]
+    for p in policies.values():
+        assert p["apiVersion"] == "networking.k8s.io/v1" and p["kind"] == "NetworkPolicy"
+        assert p["metadata"]["namespace"] == "shop" and p["metadata"]["labels"] == m.labels()
+    assert policies["default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert policies["allow-dns"]["spec"] == {
+        "podSelector": {},
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [
+                    {"namespaceSelector": _ns("kube-system"), "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}
+                ],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+            }
+        ],
+    }
+    assert policies["orders-ingress"]["spec"] == {
+        "podSelector": _app("orders"),
+        "policyTypes": ["Ingress"],
+        "ingress": [
+            {
+                "from": [{"ipBlock": {"cidr": "10.0.0.0/24"}}, {"ipBlock": {"cidr": "10.0.1.0/24"}}],
+                "ports": [{"protocol": "TCP", "port": 8080}],
+            },
+            {
+                "from": [{"namespaceSelector": _ns("shop"), "podSelector": _app("web")}],
+                "ports": [{"protocol": "TCP", "port": 8080}],
+            },
+            {"from": [{"namespaceSelector": _ns("monitoring")}], "ports": [{"protocol": "TCP", "port": 9090}]},
+        ],
+    }
+    assert policies["orders-egress"]["spec"] == {
+        "podSelector": _app("orders"),
+        "policyTypes": ["Egress"],
+        "egress": [
+            {
+                "to": [{"namespaceSelector": _ns("billing"), "podSelector": _app("cart")}],
+                "ports": [{"protocol": "TCP", "port": 8081}],
+            },
+            {
+                "to": [{"ipBlock": {"cidr": "10.0.200.0/24"}}],
+                "ports": [{"protocol": "TCP", "port": 5432}, {"protocol": "TCP", "port": 6379}],
+            },
+            {"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"protocol": "TCP", "port": 443}]},
+            m.otlp_egress(),
+        ],
+    }
+    # web: no data stores, no HTTPS; its only egress is its callee and the collector
+    assert policies["web-egress"]["spec"]["egress"] == [
+        {
+            "to": [{"namespaceSelector": _ns("shop"), "podSelector": _app("orders")}],
+            "ports": [{"protocol": "TCP", "port": 8080}],
+        },
+        m.otlp_egress(),
+    ]
+
+
+def test_a_service_that_calls_nothing_gets_no_egress_policy_and_ports_are_listed_once() -> None:
+    """Nothing to allow, no policy (default deny holds); a metrics port equal to the service
+    port is one entry; the data ports only for the stores the service uses."""
+    lone = m.Workload("lone", "shop", 8080, 8080)
+    policies = {
+        p["metadata"]["name"]: p
+        for p in m.network_policies("shop", [lone], m.Network(("10.0.0.0/24",), ("10.0.200.0/24",)))
+    }
+    assert list(policies) == ["default-deny", "allow-dns", "lone-ingress"]
+    assert policies["lone-ingress"]["spec"]["ingress"] == [
+        {"from": [{"namespaceSelector": _ns("monitoring")}], "ports": [{"protocol": "TCP", "port": 8080}]}
+    ]
+    cache_only = m.Workload("c", "shop", 8080, 8080, cache=True)
+    egress = m.network_policies("shop", [cache_only], m.Network((), ("10.0.200.0/24",)))[-1]["spec"]["egress"]
+    assert egress == [{"to": [{"ipBlock": {"cidr": "10.0.200.0/24"}}], "ports": [{"protocol": "TCP", "port": 6379}]}]
+    assert m.Network((), ()).database_port == 5432 and m.Network((), ()).monitoring_namespace == "monitoring"
+
+
+REGISTRY = "111111111111.dkr.ecr.eu-west-1.amazonaws.com"
+TENANT_PODS = {"namespaceSelector": {"matchLabels": {"groundwork.io/tenant": "true"}}}
+PLATFORM = {"resources": {"namespaces": list(m.PLATFORM_NAMESPACES)}}
+
+
+def _rules(policies: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {r["name"]: r for p in policies for r in p["spec"]["rules"]}
+
+
+def test_admission_policies_judge_tenant_pods_only_in_the_tiers_mode() -> None:
+    """Each ClusterPolicy (kyverno.io/v1) validates new objects and reports on existing ones
+    (`admission`, `background`); it matches Pods in namespaces labelled tenant, leaves the
+    platform's namespaces out, and fails in the stack's mode (`failureAction`, the per-rule
+    field of the pinned chart's CRD, schemas/crds/kyverno). Its title, category and controls
+    are annotations that Policy Reports show."""
+    policies = m.admission_policies(mode="Enforce", registry=REGISTRY, availability=False, max_replicas=5)
+    assert [p["metadata"]["name"] for p in policies] == [
+        "require-requests-limits",
+        "require-probes",
+        "disallow-latest-tag",
+        "restrict-image-registries",
+        "require-ro-rootfs",
+        "disallow-secret-env-values",
+    ]
+    for p in policies:
+        assert p["apiVersion"] == "kyverno.io/v1" and p["kind"] == "ClusterPolicy"
+        assert p["spec"]["background"] is True and p["spec"]["admission"] is True
+        notes = p["metadata"]["annotations"]
+        assert notes["policies.kyverno.io/category"] == "Groundwork guardrails"
+        assert notes["groundwork.io/controls"] == ",".join(m.ADMISSION_POLICIES[p["metadata"]["name"]][0])
+        for rule in p["spec"]["rules"]:
+            assert rule["match"] == {"any": [{"resources": {"kinds": ["Pod"], **TENANT_PODS}}]}
+            assert rule["exclude"]["any"][0] == PLATFORM
+            assert rule["validate"]["failureAction"] == "Enforce"
+    assert policies[0]["metadata"]["annotations"]["policies.kyverno.io/title"] == "Require requests limits"
+    audit = m.admission_policies(mode="Audit", registry=REGISTRY, availability=False, max_replicas=5)
+    assert {r["validate"]["failureAction"] for r in _rules(audit).values()} == {"Audit"}
+
+
+def test_admission_policy_patterns() -> None:
+    """Kyverno pattern syntax (Kyverno docs, "Validate Rules: Patterns" and "Anchors"): `?*`
+    any non-empty value, `*:*` an image with a tag or digest, `!*:latest` not `:latest`, `>0`
+    a probe that is set; `=(initContainers)` applies the same pattern to init containers where
+    there are any. Probes are not required of Job pods (the Job controller labels them
+    `batch.kubernetes.io/job-name`), and the probe rule is generated for Deployments,
+    StatefulSets and DaemonSets only (autogen), not for Jobs and CronJobs."""
+    policies = m.admission_policies(mode="Enforce", registry=REGISTRY, availability=False, max_replicas=5)
+    rules = _rules(policies)
+
+    def each(pattern: dict[str, Any]) -> dict[str, Any]:
+        return {"spec": {"containers": [pattern], "=(initContainers)": [pattern]}}
+
+    assert rules["requests-and-memory-limit"]["validate"]["pattern"] == each(
+        {"resources": {"requests": {"cpu": "?*", "memory": "?*"}, "limits": {"memory": "?*"}}}
+    )
+    assert rules["require-tag"]["validate"]["pattern"] == each({"image": "*:*"})
+    assert rules["no-latest"]["validate"]["pattern"] == each({"image": "!*:latest"})
+    assert rules["project-registry"]["validate"]["pattern"] == each({"image": f"{REGISTRY}/*"})
+    assert rules["read-only-root-filesystem"]["validate"]["pattern"] == each(
+        {"securityContext": {"readOnlyRootFilesystem": True}}
+    )
+    probes = rules["liveness-and-readiness"]
+    assert probes["validate"]["pattern"] == {
+        "spec": {"containers": [{"livenessProbe": {"periodSeconds": ">0"}, "readinessProbe": {"periodSeconds": ">0"}}]}
+    }
+    assert probes["exclude"] == {
+        "any": [
+            PLATFORM,
+            {
+                "resources": {
+                    "selector": {"matchExpressions": [{"key": "batch.kubernetes.io/job-name", "operator": "Exists"}]}
+                }
+            },
+        ]
+    }
+    autogen = {
+        p["metadata"]["name"]: p["metadata"]["annotations"].get("pod-policies.kyverno.io/autogen-controllers")
+        for p in policies
+    }
+    assert autogen == {
+        "require-requests-limits": None,
+        "require-probes": "Deployment,StatefulSet,DaemonSet",
+        "disallow-latest-tag": None,
+        "restrict-image-registries": None,
+        "require-ro-rootfs": None,
+        "disallow-secret-env-values": None,
+    }
+    for kind in ("containers", "initContainers"):
+        (each_env,) = rules[f"no-literal-secret-env-{kind.lower()}"]["validate"]["foreach"]
+        assert each_env["list"] == f"request.object.spec.{kind}[].env[] || `[]`"
+        assert each_env["deny"]["conditions"]["all"][1] == {
+            "key": "{{ element.value || '' }}",
+            "operator": "NotEquals",
+            "value": "",
+        }
+
+
+def test_availability_generates_an_hpa_and_a_pdb_for_every_deployment() -> None:
+    """K8S-09 with `availability`: HPAs below two replicas are refused; every tenant Deployment
+    gets an autoscaling/v2 HPA (2 to the annotation's or the stack's maximum, CPU 70 %, memory
+    80 %) unless labelled to ship its own, and a policy/v1 PDB with maxUnavailable 1 on the
+    Deployment's own selector; both kept in sync and made for Deployments that already exist."""
+    policies = m.admission_policies(mode="Enforce", registry=REGISTRY, availability=True, max_replicas=12)
+    rules = _rules(policies)
+    assert rules["min-replicas"]["match"]["any"][0]["resources"]["kinds"] == ["HorizontalPodAutoscaler"]
+    assert rules["min-replicas"]["validate"]["pattern"] == {"spec": {"minReplicas": ">=2"}}
+    hpa, pdb = rules["hpa-for-deployment"], rules["pdb-for-deployment"]
+    for rule in (hpa, pdb):
+        assert rule["match"] == {"any": [{"resources": {"kinds": ["Deployment"], **TENANT_PODS}}]}
+        assert rule["generate"]["synchronize"] is True and rule["generate"]["generateExisting"] is True
+        assert rule["generate"]["name"] == "{{request.object.metadata.name}}"
+    assert hpa["exclude"] == {
+        "any": [PLATFORM, {"resources": {"selector": {"matchLabels": {"groundwork.io/hpa": "custom"}}}}]
+    }
+    assert hpa["generate"]["data"]["spec"] == {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "{{request.object.metadata.name}}"},
+        "minReplicas": 2,
+        "maxReplicas": "{{ to_number(request.object.metadata.annotations.\"groundwork.io/max-replicas\" || '12') }}",
+        "metrics": [
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+            },
+            {
+                "type": "Resource",
+                "resource": {"name": "memory", "target": {"type": "Utilization", "averageUtilization": 80}},
+            },
+        ],
+    }
+    assert (hpa["generate"]["apiVersion"], hpa["generate"]["kind"]) == ("autoscaling/v2", "HorizontalPodAutoscaler")
+    assert (pdb["generate"]["apiVersion"], pdb["generate"]["kind"]) == ("policy/v1", "PodDisruptionBudget")
+    assert pdb["generate"]["data"]["spec"] == {
+        "maxUnavailable": 1,
+        "selector": {"matchLabels": "{{request.object.spec.selector.matchLabels}}"},
+    }
+
+
+def test_manifest_paths_fill_every_placeholder() -> None:
+    assert (
+        m.manifest_path(
+            "deploy/{team}/{service}/{environment}/{service}", service="orders", team="shop", environment="prod"
+        )
+        == "deploy/shop/orders/prod/orders"
+    )
