@@ -309,3 +309,103 @@ def test_manifest_paths_fill_every_placeholder() -> None:
         )
         == "deploy/shop/orders/prod/orders"
     )
+
+
+# The IngressClassParams spec fields this project sets and their types, as the CRD of the pinned
+# controller declares them (aws/eks-charts commit 5239609, "aws-load-balancer-controller: v3.5.0",
+# stable/aws-load-balancer-controller/crds/crds.yaml, ingressclassparams.elbv2.k8s.aws v1beta1).
+CLASS_PARAMS_FIELDS: dict[str, type | tuple[str, ...]] = {
+    "group": dict,
+    "scheme": ("internal", "internet-facing"),
+    "ipAddressType": ("ipv4", "dualstack", "dualstack-without-public-ipv4"),
+    "targetType": ("instance", "ip"),
+    "inboundCIDRs": list,
+    "loadBalancerAttributes": list,
+    "tags": list,
+    "namespaceSelector": dict,
+    "certificateArn": list,  # a list of ARNs, not one string
+    "sslPolicy": str,
+    "sslRedirectPort": str,  # a string, not a number
+    "wafv2AclArn": str,
+}
+
+
+def _params(certificate: str | None, waf: str | None) -> dict[str, Any]:
+    return m.ingress_class_params(
+        "groundwork",
+        group="groundwork-prod",
+        scheme="internet-facing",
+        certificate_arn=certificate,
+        ssl_policy="ELBSecurityPolicy-TLS13-1-2-2021-06",
+        inbound_cidrs=["0.0.0.0/0"],
+        waf_acl_arn=waf,
+        deletion_protection=True,
+        tags={"b": "2", "a": "1"},
+        namespaces=["shop", "billing"],
+    )
+
+
+def test_the_shared_alb_terminates_tls_redirects_http_and_admits_only_team_namespaces() -> None:
+    """One IngressGroup for the stack, IP targets (pods, through the VPC CNI), TLS with the
+    ACM certificate and HTTP redirected to 443, the WAF ACL when there is one; invalid header
+    fields dropped and the strictest desync mitigation (Elastic Load Balancing User Guide,
+    "Application Load Balancer attributes"); only the team namespaces may join the group."""
+    params = _params(
+        "arn:aws:acm:eu-west-1:111111111111:certificate/abc", "arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/x/y"
+    )
+    assert (params["apiVersion"], params["kind"]) == ("elbv2.k8s.aws/v1beta1", "IngressClassParams")
+    spec = params["spec"]
+    assert spec == {
+        "group": {"name": "groundwork-prod"},
+        "scheme": "internet-facing",
+        "ipAddressType": "ipv4",
+        "targetType": "ip",
+        "inboundCIDRs": ["0.0.0.0/0"],
+        "loadBalancerAttributes": [
+            {"key": "routing.http.drop_invalid_header_fields.enabled", "value": "true"},
+            {"key": "routing.http.desync_mitigation_mode", "value": "strictest"},
+            {"key": "deletion_protection.enabled", "value": "true"},
+            {"key": "idle_timeout.timeout_seconds", "value": "60"},
+        ],
+        "tags": [{"key": "a", "value": "1"}, {"key": "b", "value": "2"}],
+        "namespaceSelector": {
+            "matchExpressions": [
+                {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["billing", "shop"]}
+            ]
+        },
+        "certificateArn": ["arn:aws:acm:eu-west-1:111111111111:certificate/abc"],
+        "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "sslRedirectPort": "443",
+        "wafv2AclArn": "arn:aws:wafv2:eu-west-1:111111111111:regional/webacl/x/y",
+    }
+    for key, value in spec.items():
+        allowed = CLASS_PARAMS_FIELDS[key]
+        assert value in allowed if isinstance(allowed, tuple) else isinstance(value, allowed), key
+    plain = _params(None, None)["spec"]
+    assert not {"certificateArn", "sslPolicy", "sslRedirectPort", "wafv2AclArn"} & set(plain)
+    assert {"key": "deletion_protection.enabled", "value": "false"} in m.ingress_class_params(
+        "g",
+        group="g",
+        scheme="internal",
+        certificate_arn=None,
+        ssl_policy="p",
+        inbound_cidrs=[],
+        waf_acl_arn=None,
+        deletion_protection=False,
+        tags={},
+        namespaces=[],
+    )["spec"]["loadBalancerAttributes"]
+
+
+class _Later:
+    """Stands for a Pulumi Output: the registry host is known only once the registry exists."""
+
+    def apply(self, fn: Any) -> str:
+        return str(fn("111111111111.dkr.ecr.eu-west-1.amazonaws.com/groundwork-prod"))
+
+
+def test_the_registry_pattern_waits_for_the_registry_host() -> None:
+    rules = _rules(m.admission_policies(mode="Enforce", registry=_Later(), availability=False, max_replicas=2))
+    assert rules["project-registry"]["validate"]["pattern"]["spec"]["containers"] == [
+        {"image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/groundwork-prod/*"}
+    ]

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from groundwork.settings import Problem, SettingsError, StackSettings, load_settings
 from groundwork.settings.errors import MISSING
@@ -66,6 +67,21 @@ def test_defaults_are_the_secure_choices() -> None:
     assert prod.protect is True
     assert prod.cluster.node_groups[0].imds_hop_limit == 1
     assert prod.cluster.node_groups[0].capacity_type == "ON_DEMAND"
+
+
+def test_settings_are_read_as_written_trimmed_and_immutable() -> None:
+    """A value keeps what the stack file says (a validator that checks a value returns it
+    unchanged), surrounding spaces are dropped (a copied `" platform-team "` would otherwise
+    become a tag value with spaces), and nothing may change the settings after validation:
+    every component reads the same values."""
+    s = load(
+        "prod",
+        network=with_("prod", "network", flowLogRetentionDays=365),
+        owner="  platform-team  ",
+    )
+    assert s.network.flow_log_retention_days == 365 and s.owner == "platform-team"
+    with pytest.raises(ValidationError, match="frozen"):
+        s.network.az_count = 2  # type: ignore[misc]
 
 
 def test_dev_relaxations_are_written_in_its_stack_file() -> None:

@@ -9,7 +9,6 @@ Cross-field and per-tier rules live in `rules.py` so that all problems are repor
 from __future__ import annotations
 
 import datetime as dt
-import re
 from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
 
@@ -28,12 +27,11 @@ REGION = r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"
 CONTROL_ID = r"^(NET|EKS|DB|CACHE|DR|SEC|K8S|OBS|GIT|GOV|EDGE)-\d{2}$"
 
 
-def hint(allowed: str, fix: str | None = None, **extra: Any) -> dict[str, Any]:
+def hint(allowed: str, fix: str | None = None) -> dict[str, Any]:
     """Field metadata read by the error renderer (`allowed`, `fix`) and the docs generator."""
     data: dict[str, Any] = {"allowed": allowed}
     if fix:
         data["fix"] = fix
-    data.update(extra)
     return data
 
 
@@ -1101,7 +1099,3 @@ class StackSettings(Settings_):
     @property
     def teams(self) -> list[str]:
         return sorted({s.team for s in self.services})
-
-
-def is_dns_label(value: str) -> bool:
-    return bool(re.match(DNS_LABEL, value))
