@@ -746,3 +746,38 @@ def test_public_access_cidrs_without_the_public_endpoint_are_refused() -> None:
     cluster.update(endpointPublicAccess=False, publicAccessCidrs=["203.0.113.0/24"])
     p = only("staging", "groundwork:cluster.publicAccessCidrs", cluster=cluster)
     assert p.value == ["203.0.113.0/24"] and "have no effect" in p.message
+
+
+def test_what_the_components_derive_from_the_settings() -> None:
+    """The derived values the components read: each node group's CPU architecture (from its
+    first type; the settings refuse a mix), the teams, a control's exemption, whether anything
+    is copied to the DR region (each source alone is enough; AWS Backup copies only with its
+    plan on), and CI's roles (only with a GitHub repository, the drift role only with drift
+    detection; an explicit ARN wins over the derived name, and no account means no role)."""
+    prod, dev = load("prod"), load("dev")
+    assert prod.cluster.node_groups[0].arch == "arm64"
+    assert load("prod", cluster=node_group("prod", instanceTypes=["m7i.large"])).cluster.node_groups[0].arch == "x86_64"
+    assert prod.teams == ["catalog", "edge", "identity", "orders"]
+    assert prod.exempted("NET-01") is None
+    net01 = dev.exempted("NET-01")
+    assert net01 is not None and net01.control == "NET-01" and dev.exempted("EDGE-05") is not None
+    assert prod.copies_to_dr_region is True and dev.copies_to_dr_region is False
+    for section_, key in (
+        ("secrets", "replicateToDr"),
+        ("database", "replicateBackupsToDr"),
+        ("backups", "replicateToDr"),
+        ("registry", "replicateToDr"),
+    ):
+        assert load("dev", **{section_: with_("dev", section_, **{key: True})}).copies_to_dr_region is True, section_
+    only_copy = with_("dev", "backups", copyToDr=True)
+    assert load("dev", backups=only_copy).copies_to_dr_region is (load("dev", backups=only_copy).backups.aws_backup)
+    assert load("dev", backups={**only_copy, "awsBackup": True}).copies_to_dr_region is True
+    assert prod.ci_roles("preview") == ("arn:aws:iam::333333333333:role/groundwork-preview-prod",)
+    assert prod.ci_roles("drift") == ("arn:aws:iam::333333333333:role/groundwork-drift-prod",)
+    quiet = load("dev", delivery=with_("dev", "delivery", driftDetection=False))
+    assert quiet.ci_roles("drift") == () and quiet.ci_roles("preview") != ()
+    assert load("prod", delivery=with_("prod", "delivery", githubRepository=None)).ci_roles("preview") == ()
+    mine = "arn:aws:iam::333333333333:role/my-preview"
+    assert load("prod", delivery=with_("prod", "delivery", previewRoleArn=mine)).ci_roles("preview") == (mine,)
+    assert prod.delivery.role("preview", None, "prod") is None  # (the settings refuse this with CI on)
+    assert StackSettings.model_fields["protect"].default is True  # the secure default without Pulumi.yaml's
