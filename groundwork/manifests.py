@@ -46,7 +46,6 @@ class Workload:
     metrics_port: int
     database: bool = False
     cache: bool = False
-    app_secrets: bool = False
     https_egress: bool = False
     exposed: bool = False
     calls: tuple[str, ...] = ()

@@ -16,7 +16,6 @@ def workloads(s: StackSettings) -> list[Workload]:
             metrics_port=x.metrics_port or x.port,
             database=x.database,
             cache=x.cache,
-            app_secrets=bool(x.secrets),
             https_egress=x.https_egress,
             exposed=x.ingress is not None and s.ingress.enabled,
             calls=tuple(x.calls),

@@ -409,3 +409,43 @@ def test_the_registry_pattern_waits_for_the_registry_host() -> None:
     assert rules["project-registry"]["validate"]["pattern"]["spec"]["containers"] == [
         {"image": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/groundwork-prod/*"}
     ]
+
+
+def test_an_application_syncs_its_service_into_its_team_and_leaves_replicas_to_the_hpa() -> None:
+    """Argo CD Application fields (argo-cd docs, "Declarative Setup" and "Sync Options"): the
+    namespace is the program's, never created by Argo CD; pruning last and in the foreground;
+    automated sync with prune and self-heal only where the stack asks; ten revisions of history;
+    the replica count ignored where the generated HPA owns it (otherwise every sync would undo
+    the autoscaler)."""
+    app = m.application(
+        "orders",
+        namespace="argocd",
+        project="prod",
+        team="shop",
+        repo_url="https://github.com/example-org/orders.git",
+        path="deploy/prod",
+        revision="main",
+        auto_sync=True,
+        hpa_owns_replicas=True,
+    )
+    spec = app["spec"]
+    assert spec["destination"] == {"server": "https://kubernetes.default.svc", "namespace": "shop"}
+    assert spec["syncPolicy"] == {
+        "syncOptions": ["CreateNamespace=false", "PruneLast=true", "PrunePropagationPolicy=foreground"],
+        "retry": {"limit": 5, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}},
+        "automated": {"prune": True, "selfHeal": True},
+    }
+    assert spec["revisionHistoryLimit"] == 10
+    assert spec["ignoreDifferences"] == [{"group": "apps", "kind": "Deployment", "jsonPointers": ["/spec/replicas"]}]
+    manual = m.application(
+        "orders",
+        namespace="argocd",
+        project="prod",
+        team="shop",
+        repo_url="r",
+        path="p",
+        revision="main",
+        auto_sync=False,
+        hpa_owns_replicas=False,
+    )["spec"]
+    assert "automated" not in manual["syncPolicy"] and "ignoreDifferences" not in manual
