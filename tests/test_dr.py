@@ -308,6 +308,19 @@ def test_plan_chooses_point_in_time_and_writes_the_dr_stack(aws: World, project:
     dr_keys = [line.split(":", 2)[0] + ":" + line.split(":", 2)[1] for line in text.splitlines()
                if line.startswith("  groundwork:") or line.startswith("  aws:")]  # fmt: skip
     assert [k for k in dr_keys if k in source_keys] == source_keys  # order kept
+    # what the plan does not touch is written as it was: the services' lines keep their
+    # indentation, list offsets, flow style, quotes and line breaks (ruamel.yaml only drops the
+    # spaces inside a flow mapping's braces)
+    source_lines = (ROOT / "Pulumi.prod.yaml").read_text().splitlines()
+    services = source_lines[source_lines.index("  groundwork:services:") :]
+    services = services[: next((i for i, x in enumerate(services[1:], 1) if x.startswith("  groundwork:")), None)]
+    assert len(services) > 15
+    start = text.splitlines().index("  groundwork:services:")
+
+    def braces(lines: list[str]) -> list[str]:
+        return [x.replace("{ ", "{").replace(" }", "}") for x in lines]
+
+    assert braces(text.splitlines()[start : start + len(services)]) == braces(services)
     config = load_stack_config(project, "prod-dr").config
     assert config["aws:region"] == DR and config["groundwork:drRegion"] == PRIMARY
     restore = json.loads(config["groundwork:database"])["restore"]
