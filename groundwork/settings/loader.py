@@ -152,14 +152,14 @@ def load_settings(
     return StackSettings.model_validate({**values, "warnings": tuple(warnings)})
 
 
-def from_pulumi(today: dt.date | None = None) -> StackSettings:
-    """Load the running stack's settings inside a Pulumi program (real CLI or mock runtime)."""
+def from_pulumi() -> StackSettings:
+    """Load the running stack's settings inside a Pulumi program (real CLI or mock runtime),
+    as of today, reporting problems against `Pulumi.<stack>.yaml`."""
     import pulumi
     from pulumi.runtime.config import CONFIG, get_config_env
 
     config = {**get_config_env(), **CONFIG.get()}
-    stack = pulumi.get_stack()
-    return load_settings(config, project=pulumi.get_project(), stack=stack, source=f"Pulumi.{stack}.yaml", today=today)
+    return load_settings(config, project=pulumi.get_project(), stack=pulumi.get_stack())
 
 
 # ---------------------------------------------------------------------------------------------
