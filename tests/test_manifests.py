@@ -255,6 +255,12 @@ def test_admission_policy_patterns() -> None:
     for kind in ("containers", "initContainers"):
         (each_env,) = rules[f"no-literal-secret-env-{kind.lower()}"]["validate"]["foreach"]
         assert each_env["list"] == f"request.object.spec.{kind}[].env[] || `[]`"
+        # deny a literal value of a variable whose name looks like a secret
+        assert each_env["deny"]["conditions"]["all"][0] == {
+            "key": "{{ regex_match('" + m.SECRET_ENV_NAME + "', element.name) }}",
+            "operator": "Equals",
+            "value": True,
+        }
         assert each_env["deny"]["conditions"]["all"][1] == {
             "key": "{{ element.value || '' }}",
             "operator": "NotEquals",
@@ -449,3 +455,96 @@ def test_an_application_syncs_its_service_into_its_team_and_leaves_replicas_to_t
         hpa_owns_replicas=False,
     )["spec"]
     assert "automated" not in manual["syncPolicy"] and "ignoreDifferences" not in manual
+
+
+def test_a_service_ingress_joins_the_shared_alb_on_its_listeners() -> None:
+    """Load balancer controller annotations (kubernetes-sigs/aws-load-balancer-controller docs,
+    "Ingress annotations"): listen-ports is a JSON list, HTTPS only with a certificate and then
+    HTTP redirected to 443; IP targets; the health check path the service names."""
+    tls = m.service_ingress(
+        "orders",
+        "shop",
+        port=8080,
+        path="/orders",
+        health_check_path="/healthz",
+        ingress_class_name="groundwork",
+        host="api.example.com",
+        https=True,
+    )
+    assert tls["metadata"]["annotations"] == {
+        "alb.ingress.kubernetes.io/listen-ports": '[{"HTTP": 80}, {"HTTPS": 443}]',
+        "alb.ingress.kubernetes.io/healthcheck-path": "/healthz",
+        "alb.ingress.kubernetes.io/target-type": "ip",
+        "alb.ingress.kubernetes.io/ssl-redirect": "443",
+    }
+    assert tls["spec"] == {
+        "ingressClassName": "groundwork",
+        "rules": [
+            {
+                "host": "api.example.com",
+                "http": {
+                    "paths": [
+                        {
+                            "path": "/orders",
+                            "pathType": "Prefix",
+                            "backend": {"service": {"name": "orders", "port": {"number": 8080}}},
+                        }
+                    ]
+                },
+            }
+        ],
+    }
+    plain = m.service_ingress(
+        "orders", "shop", port=8080, path="/", health_check_path="/", ingress_class_name="g", host=None, https=False
+    )
+    assert plain["metadata"]["annotations"]["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTP": 80}]'
+    assert "alb.ingress.kubernetes.io/ssl-redirect" not in plain["metadata"]["annotations"]
+    assert "host" not in plain["spec"]["rules"][0]
+
+
+def test_a_dashboard_is_a_configmap_the_grafana_sidecar_loads_into_its_folder() -> None:
+    cm = m.dashboard_config_map("slo", {"title": "SLO", "panels": [{"id": 1}]})
+    assert cm["metadata"]["name"] == "dashboard-slo" and cm["metadata"]["namespace"] == "monitoring"
+    assert cm["metadata"]["labels"]["grafana_dashboard"] == "1"
+    assert cm["metadata"]["annotations"] == {"grafana_folder": "Groundwork"}
+    assert cm["data"] == {"slo.json": '{\n "panels": [\n  {\n   "id": 1\n  }\n ],\n "title": "SLO"\n}'}
+
+
+def test_an_exporter_runs_as_a_restricted_pod_with_probes_on_its_metrics_port() -> None:
+    """The exporters meet Pod Security `restricted` (non-root as nobody, 65534; no privilege
+    escalation; all capabilities dropped; RuntimeDefault seccomp) and the workload rules the
+    services meet (read-only root, requests and a memory limit, probes), one replica each."""
+    deployment, service, monitor = m.exporter(m.Exporter("x-exporter", "img:1", 9999, env=[], health_path="/h"))
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert deployment["spec"]["replicas"] == 1 and pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 65534,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert container["livenessProbe"] == {"httpGet": {"path": "/h", "port": "metrics"}, "periodSeconds": 30}
+    assert container["readinessProbe"] == {"httpGet": {"path": "/h", "port": "metrics"}, "periodSeconds": 15}
+    assert container["resources"] == {"requests": {"cpu": "20m", "memory": "32Mi"}, "limits": {"memory": "128Mi"}}
+    assert "args" not in container
+    assert m.exporter(m.Exporter("y", "img:1", 1, env=[], args=["--a"]))[0]["spec"]["template"]["spec"]["containers"][
+        0
+    ]["args"] == ["--a"]
+    assert service["spec"]["ports"] == [{"name": "metrics", "port": 9999, "targetPort": "metrics"}]
+    assert monitor == m.service_monitor(
+        "x-exporter", "monitoring", port_name="metrics", path="/metrics", interval="30s"
+    )
+
+
+def test_the_project_warns_of_orphans_and_keeps_the_programs_kinds() -> None:
+    project = m.app_project("prod", namespace="argocd", repos=["r2", "r1", "r1"], teams=["shop", "billing"])
+    assert project["spec"]["orphanedResources"] == {"warn": True}
+    assert project["spec"]["sourceRepos"] == ["r1", "r2"] and project["spec"]["clusterResourceWhitelist"] == []
+    assert [d["namespace"] for d in project["spec"]["destinations"]] == ["billing", "shop"]
+    assert {"group": "networking.k8s.io", "kind": "NetworkPolicy"} in project["spec"]["namespaceResourceBlacklist"]
