@@ -8,10 +8,13 @@ policy case (the one-change mutants of tests/policies/cases.py).
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
 from pathlib import Path
 from typing import Any
 
+import pulumi
+import pulumi.runtime.config
 import pytest
 from groundwork_policies import server
 from groundwork_policies.core import StrictDict, StrictList, View
@@ -26,6 +29,7 @@ from tests.policies.test_policy_cases import WORLD
 
 PACK = Path(__file__).resolve().parents[2] / "policies"
 TODAY = inprocess.dt.date(2026, 11, 21)
+TAGS = {"team": "platform"}
 
 
 def both(graph: Graph, config: dict[str, str], only: set[str] | None = None) -> tuple[list, list]:
@@ -143,6 +147,12 @@ def _synthetic() -> list[Any]:
     def stack_skip(args: sdk.StackValidationArgs, report: sdk.ReportViolation) -> None:
         args.not_applicable("nothing to check")
 
+    def context(args: sdk.ResourceValidationArgs | sdk.StackValidationArgs, report: sdk.ReportViolation) -> None:
+        """What a policy may read besides the resources: the stack's tags (ConfigureStack) and the
+        engine's runtime settings and config (the servicer applies them before each request)."""
+        runtime = (pulumi.get_project(), pulumi.get_stack(), pulumi.runtime.is_dry_run())
+        report(f"tags={sorted(args.stack_tags.items())} runtime={runtime} x={pulumi.Config('s').get('x')}", None)
+
     level = sdk.EnforcementLevel
     resource_policy: Any = sdk.ResourceValidationPolicy
     stack_policy: Any = sdk.StackValidationPolicy
@@ -158,6 +168,8 @@ def _synthetic() -> list[Any]:
         stack_policy("stack-off", "d", links, level.DISABLED),
         stack_policy("stack-fix", "d", links, level.REMEDIATE),
         stack_policy("stack-skip", "d", stack_skip),
+        resource_policy("context", "d", context),
+        stack_policy("stack-context", "d", context),
     ]
 
 
@@ -167,19 +179,44 @@ def _answers(stock: bool, requests: list[tuple[str, Any]]) -> list[dict[str, Any
 
     cls = sdk._PolicyAnalyzerServicer if stock else server.Servicer
     s = cls("synthetic", "0.0.1", _synthetic(), sdk.EnforcementLevel.ADVISORY)
-    s.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(stack="prod", project="p", dry_run=True), None)
+    configure = analyzer_pb2.AnalyzerStackConfigureRequest(stack="prod", project="p", dry_run=True, tags=TAGS)
+    s.ConfigureStack(configure, None)
     out = []
     for kind, request in requests:
+        # what an earlier request (or test) left in the runtime must not answer for this one
+        pulumi.runtime.configure(pulumi.runtime.Settings(project="stale", stack="stale", dry_run=False))
+        pulumi.runtime.config.CONFIG.get().pop("s:x", None)
         response = s.Analyze(request, None) if kind == "resource" else s.AnalyzeStack(request, None)
         out.append(json_format.MessageToDict(response))
     return out
 
 
-def test_same_answers_on_the_paths_the_pack_never_takes() -> None:
+@pytest.fixture
+def engine_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment the CLI gives an analyzer plugin: the stack, preview or update, the config."""
+    monkeypatch.setenv("PULUMI_PROJECT", "groundwork")
+    monkeypatch.setenv("PULUMI_STACK", "prod")
+    monkeypatch.setenv("PULUMI_DRY_RUN", "true")
+    monkeypatch.setenv("PULUMI_CONFIG", '{"s:x": "from-the-engine"}')
+
+
+def isolated(stock: bool, requests: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """_answers in a context of its own: the runtime settings and config the servicer sets (context
+    variables) do not reach other tests."""
+
+    def run() -> list[dict[str, Any]]:
+        pulumi.runtime.config.CONFIG.set({})
+        return _answers(stock, requests)
+
+    return contextvars.copy_context().run(run)
+
+
+def test_same_answers_on_the_paths_the_pack_never_takes(engine_env: None) -> None:
     """Async validations, a property unknown during preview, not applicable from the policy,
-    disabled and remediating policies, a policy with only a remediation, and a stack policy
+    disabled and remediating policies, a policy with only a remediation, a stack policy
     that reads parents, dependencies and property dependencies (of resources in the request
-    only): the SDK's servicer and the pack's answer the same, entry for entry."""
+    only), and policies that read the stack's tags and the engine's runtime settings and config:
+    the SDK's servicer and the pack's answer the same, entry for entry."""
     from google.protobuf import struct_pb2
     from pulumi.runtime.proto import analyzer_pb2
 
@@ -218,7 +255,7 @@ def test_same_answers_on_the_paths_the_pack_never_takes() -> None:
         resource("vpc", "t:a:Vpc", {"open": False, "size": UNKNOWN}),
         ("stack", stack),
     ]
-    ours, stock = _answers(False, requests), _answers(True, requests)
+    ours, stock = isolated(False, requests), isolated(True, requests)
     assert ours == stock
     bucket, vpc, whole = ours
     messages = [d["message"] for d in bucket["diagnostics"]]
@@ -228,3 +265,32 @@ def test_same_answers_on_the_paths_the_pack_never_takes() -> None:
     stack_messages = [d["message"] for d in whole["diagnostics"]]
     assert any("bucket parent=vpc deps=vpc props={'vpcId': ['vpc']}" in x for x in stack_messages)
     assert any("key parent=- deps= props={}" in x for x in stack_messages)
+    context = "tags=[('team', 'platform')] runtime=('groundwork', 'prod', True) x=from-the-engine"
+    for answer in ours:
+        assert sum(context in d["message"] for d in answer["diagnostics"]) == 1
+
+
+def test_an_async_policys_event_loop_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The servicer runs an async validation in a loop of its own; each loop holds a selector and
+    a socket pair, so one left open per resource and policy would exhaust file descriptors on a
+    large stack."""
+    import asyncio
+
+    from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import analyzer_pb2
+
+    loops: list[asyncio.AbstractEventLoop] = []
+    new_event_loop = asyncio.new_event_loop
+
+    def recording() -> asyncio.AbstractEventLoop:
+        loops.append(new_event_loop())
+        return loops[-1]
+
+    monkeypatch.setattr(server.asyncio, "new_event_loop", recording)
+    s = server.Servicer("synthetic", "0.0.1", _synthetic(), sdk.EnforcementLevel.ADVISORY)
+    props = struct_pb2.Struct()
+    props.update({"size": 1})
+    request = analyzer_pb2.AnalyzeRequest(type="t:a:Bucket", properties=props, urn="urn:b", name="b")
+    for _ in range(3):
+        s.Analyze(request, None)
+    assert len(loops) == 3 and all(loop.is_closed() for loop in loops)
