@@ -4,6 +4,9 @@ finds, and the plan as JSON. tests/test_dr.py runs the command against moto and 
 
 from __future__ import annotations
 
+import dataclasses
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,12 +16,18 @@ from groundwork.dr.plan import (
     Choice,
     DrPlan,
     EdgePlan,
+    choose,
     choose_bucket,
     choose_cache,
     choose_database,
     find_certificate,
     find_zone,
+    summary,
+    write_stack_file,
 )
+from groundwork.plan import load_stack_config
+from groundwork.settings import StackSettings, load_settings
+from tests.conftest import ROOT, stack_config
 from tests.test_dr_status_units import NOW, Fake, R, _error, ago, factory
 
 DR = R.dr_region
@@ -227,3 +236,119 @@ def test_the_plan_as_json() -> None:
     plan.at, plan.edge = None, None
     assert plan.to_json()["at"] is None and plan.to_json()["edge"] is None
     assert ago(1) < NOW
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole plan: edge, certificate and the operator's notes
+# ---------------------------------------------------------------------------------------------
+
+CERT = "arn:aws:acm:eu-central-1:333333333333:certificate/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"
+
+
+def prod() -> StackSettings:
+    return load_settings(stack_config("prod").config, project="groundwork", stack="prod", today=NOW.date())
+
+
+def without_edge(s: StackSettings, certificate: str | None = CERT) -> StackSettings:
+    """The stack as it would be with no managed zone and its own certificate (the settings are
+    frozen: a copy with those two changed)."""
+    return s.model_copy(
+        update={
+            "edge": s.edge.model_copy(update={"domain": None, "frontend": None}),
+            "ingress": s.ingress.model_copy(update={"certificate_arn": certificate}),
+        }
+    )
+
+
+def dr_world(*, cache: bool = True, bucket: bool = True, certificates: list[dict[str, Any]] | None = None) -> Any:
+    snaps = [{"SnapshotName": "nightly", "NodeSnapshots": [{"SnapshotCreateTime": ago(90)}]}] if cache else []
+    return factory(
+        {
+            ("rds", DR): rds([WINDOW]),
+            ("backup", DR): vault([]),
+            ("elasticache", DR): Fake({"describe_snapshots": {"Snapshots": snaps}}),
+            ("s3", DR): Fake({"head_bucket": {} if bucket else _error("404")}),
+            ("acm", DR): Fake({"list_certificates": {"CertificateSummaryList": certificates or []}}),
+        }
+    )
+
+
+ZONED = dataclasses.replace(R, zone_id="ZOUTPUTS")
+ALWAYS = [
+    "generated application secrets are new in the DR stack: sessions signed with the old keys end",
+    "point the services' image references at the DR region's registry (ECR replicated them) before syncing",
+]
+
+
+def test_a_dr_stack_with_a_managed_zone_takes_the_traffic_and_says_what_to_do() -> None:
+    s = prod()
+    plan = choose(dr_world(cache=False, bucket=False), s, ZONED, DR, None)
+    assert plan.edge == EdgePlan("ZOUTPUTS", True, "api.example.com", "groundwork-prod")
+    assert (plan.stack, plan.region, plan.certificate_arn) == ("prod-dr", DR, None)
+    assert (plan.cache, plan.bucket) == (None, None)
+    assert plan.notes[0].startswith("the DR stack takes over api.example.com: once its load balancer is up")
+    assert "(owner groundwork-prod)" in plan.notes[0]
+    assert plan.notes[1].startswith("the frontend CDN is global and keeps app.example.com")
+    assert plan.notes[2:] == [
+        "no cache snapshot in the DR region: the cache starts empty and fills from the database",
+        f"the replica bucket {R.replica_bucket} is not in {DR}: the DR stack creates an empty backup bucket",
+        *ALWAYS,
+    ]
+
+
+def test_a_rehearsal_serves_dr_hosts_and_takes_no_traffic() -> None:
+    plan = choose(dr_world(), prod(), ZONED, DR, ago(30), rehearsal=True)
+    assert plan.edge == EdgePlan("ZOUTPUTS", False, "api-dr.example.com", None)
+    assert (plan.cache is not None, plan.bucket is not None, plan.at) == (True, True, ago(30))
+    assert plan.notes[0].startswith("the frontend CDN is global") and plan.notes[1:] == ALWAYS
+
+
+def test_without_a_managed_zone_the_certificate_is_found_in_the_dr_region() -> None:
+    """An ACM certificate serves its own region only: the DR stack needs one issued there."""
+    s = without_edge(prod())
+    found = dr_world(certificates=[{"DomainName": "*.example.com", "CertificateArn": CERT}])
+    plan = choose(found, s, R, DR, None)
+    assert (plan.edge, plan.certificate_arn, plan.notes) == (None, CERT, ALWAYS)
+    with pytest.raises(
+        OperatorError, match=rf"no issued ACM certificate for api\.example\.com in {DR} .*--certificate-arn"
+    ):
+        choose(dr_world(), s, R, DR, None)
+    given = dr_world()
+    assert choose(given, s, R, DR, None, certificate_arn="arn:given").certificate_arn == "arn:given"
+    assert [api for api, _ in given("acm", DR).calls] == []
+    # a stack whose ingress has no certificate of its own needs none in the DR region either
+    assert choose(dr_world(), without_edge(prod(), None), R, DR, None).certificate_arn is None
+
+
+# ---------------------------------------------------------------------------------------------
+# The DR stack file
+# ---------------------------------------------------------------------------------------------
+
+
+def test_the_dr_stack_file_drops_what_belongs_to_the_source_stack(tmp_path: Path) -> None:
+    """The source's data key (the DR stack gets its own at `pulumi stack init`) and its ingress
+    certificate (of the lost region) are not copied; quoting is kept as written; the exemptions
+    the source already has are not listed twice."""
+    source = (ROOT / "Pulumi.prod.yaml").read_text()
+    source = source.replace("config:\n", "encryptedkey: c2VjcmV0\nconfig:\n", 1)
+    source = source.replace(
+        "    host: api.example.com", f"    certificateArn: {CERT.replace(DR, 'eu-west-1')}\n    host: api.example.com"
+    )
+    source += (
+        "  groundwork:exemptions:\n    - control: DR-03\n      reason: kept as written\n      expires: '2026-12-01'\n"
+    )
+    (tmp_path / "Pulumi.prod.yaml").write_text(source)
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    plan = DrPlan("prod", "prod-dr", DR, None, Choice("point-in-time", ARN, None, ""), None, None, None,
+                  edge=EdgePlan("Z1", True, "api.example.com", "groundwork-prod"))  # fmt: skip
+    text = write_stack_file(tmp_path, plan, prod(), today=NOW.date()).read_text()
+    assert "encryptedkey" not in text and "certificateArn" not in text
+    assert 'groundwork:accountId: "333333333333"' in text  # quoted as in the source
+    config = load_stack_config(tmp_path, "prod-dr").config
+    exemptions = json.loads(config["groundwork:exemptions"])
+    assert [(e["control"], e["expires"]) for e in exemptions] == [
+        ("DR-03", "2026-12-01"),
+        ("DR-04", "2026-12-21"),
+        ("EDGE-05", "2026-12-21"),
+    ]
+    assert summary(plan) == json.dumps(plan.to_json(), indent=2)

@@ -11,7 +11,7 @@ import botocore.exceptions
 import pytest
 
 from groundwork.dr.names import StackResources
-from groundwork.dr.status import Point, Status, bucket_points, cache_points, vault_points
+from groundwork.dr.status import Point, Status, bucket_points, cache_points, database_points, status, vault_points
 
 NOW = dt.datetime(2026, 11, 21, 12, 0, tzinfo=dt.UTC)
 RPO = dt.timedelta(minutes=60)
@@ -92,7 +92,8 @@ def replica(count: int = 2, newest: float = 5) -> Fake:
 def test_the_bucket_passes_with_an_enabled_rule_to_the_replica_and_its_objects_replicated() -> None:
     objects = [{"Key": f"k{i}", "LastModified": ago(i)} for i in range(7)]
     src = s3(objects=objects, states={f"k{i}": "COMPLETED" for i in range(7)})
-    points, problems = bucket_points(factory({("s3", R.region): src, ("s3", R.dr_region): replica()}), R, NOW, RPO)
+    replica_ = replica()
+    points, problems = bucket_points(factory({("s3", R.region): src, ("s3", R.dr_region): replica_}), R, NOW, RPO)
     rule, copy = points
     assert (rule.critical, rule.ok, rule.detail, rule.ref) == (
         True,
@@ -111,6 +112,9 @@ def test_the_bucket_passes_with_an_enabled_rule_to_the_replica_and_its_objects_r
     # the five newest objects are checked, newest first
     assert [kw["Key"] for api, kw in src.calls if api == "head_object"] == ["k0", "k1", "k2", "k3", "k4"]
     assert ("list_objects_v2", {"Bucket": R.backup_bucket, "MaxKeys": 1000}) in src.calls
+    assert ("get_bucket_replication", {"Bucket": R.backup_bucket}) in src.calls
+    # one page of the replica is read: "1000+" below means the page was full
+    assert replica_.calls == [("list_objects_v2", {"Bucket": R.replica_bucket, "MaxKeys": 1000})]
 
 
 @pytest.mark.parametrize(
@@ -191,7 +195,7 @@ def test_a_vault_shows_its_newest_completed_point_per_resource_type() -> None:
 
 
 def test_the_cache_shows_its_newest_snapshot_or_that_a_rebuild_starts_empty() -> None:
-    snaps = [
+    snaps: list[dict[str, Any]] = [
         {"SnapshotName": "a", "NodeSnapshots": [{"SnapshotCreateTime": ago(90)}]},
         {"SnapshotName": "b", "NodeSnapshots": [{"SnapshotCreateTime": ago(20)}, {"SnapshotCreateTime": ago(1)}]},
         {"SnapshotName": "c", "NodeSnapshots": []},
@@ -200,6 +204,10 @@ def test_the_cache_shows_its_newest_snapshot_or_that_a_rebuild_starts_empty() ->
     (p,) = cache_points(factory({("elasticache", R.region): ec}), R, R.region)
     assert (p.resource, p.kind, p.latest, p.ref, p.detail) == (R.cache, "cache snapshot", ago(20), "b", "3 snapshots")
     assert ec.calls == [("describe_snapshots", {"ReplicationGroupId": R.cache})]
+    # two snapshots of the same second (a manual one beside the daily one): the first listed
+    tie = Fake({"describe_snapshots": {"Snapshots": [snaps[1], {**snaps[1], "SnapshotName": "b2"}]}})
+    (p,) = cache_points(factory({("elasticache", R.region): tie}), R, R.region)
+    assert (p.latest, p.ref) == (ago(20), "b")
     none = Fake({"describe_snapshots": _error("ReplicationGroupNotFoundFault")})
     (p,) = cache_points(factory({("elasticache", R.dr_region): none}), R, R.dr_region)
     assert (p.latest, p.ref, p.detail) == (None, "", "none (a rebuild starts the cache empty)")
@@ -237,3 +245,205 @@ def test_a_status_prints_each_row_and_its_verdict() -> None:
     assert st.ok is False and st.render()[-2:] == ["  FAIL bucket: replication FAILED", "verdict: FAIL"]
     st.points[0].critical, st.points[0].ok, st.problems = False, False, []
     assert st.ok is True  # an informational row never fails the verdict
+
+
+# ---------------------------------------------------------------------------------------------
+# The database's points and the whole status
+# ---------------------------------------------------------------------------------------------
+
+
+def by_instance(key: str, items: dict[str, list[dict[str, Any]]]) -> Any:
+    """An RDS describe call answered for the instance it names (the API filters by it)."""
+    return lambda DBInstanceIdentifier: {key: items.get(DBInstanceIdentifier, [])}
+
+
+def rds(instances: Any = None, snapshots: list[dict[str, Any]] | None = None, backups: Any = None) -> Fake:
+    other = [{"Status": "available", "SnapshotCreateTime": ago(1), "DBSnapshotArn": "someone-elses"}]
+    return Fake(
+        {
+            "describe_db_instances": instances
+            if instances is not None
+            else by_instance(
+                "DBInstances",
+                {
+                    R.database: [
+                        {
+                            "LatestRestorableTime": ago(4),
+                            "DBInstanceArn": "arn:db",
+                            "BackupRetentionPeriod": 14,
+                        }
+                    ]
+                },
+            ),
+            "describe_db_snapshots": by_instance(
+                "DBSnapshots", {R.database: snapshots or [], "groundwork-prod-other": other}
+            ),
+            "describe_db_instance_automated_backups": backups
+            if backups is not None
+            else by_instance("DBInstanceAutomatedBackups", {}),
+        }
+    )
+
+
+SNAPSHOTS = [
+    {"Status": "available", "SnapshotCreateTime": ago(300), "DBSnapshotArn": "old"},
+    {"Status": "available", "SnapshotCreateTime": ago(100), "DBSnapshotArn": "new"},
+    {"Status": "creating", "SnapshotCreateTime": ago(2), "DBSnapshotArn": "unfinished"},
+]
+
+
+def test_the_primary_database_shows_its_latest_restorable_time_and_its_snapshots() -> None:
+    """In the primary region the instance's LatestRestorableTime is its point-in-time row, and its
+    snapshots (available ones only, of this instance only) are informational."""
+    pitr, snap = database_points(factory({("rds", R.region): rds(snapshots=SNAPSHOTS)}), R, R.region, primary=True)
+    assert (pitr.kind, pitr.region, pitr.latest, pitr.ref, pitr.detail) == (
+        "point-in-time (latest restorable)",
+        R.region,
+        ago(4),
+        "arn:db",
+        "retention 14 days",
+    )
+    assert (pitr.critical, pitr.ok) == (False, None)
+    assert (snap.kind, snap.latest, snap.ref, snap.detail, snap.critical) == (
+        "snapshot",
+        ago(100),
+        "new",
+        "2 available",
+        False,
+    )
+
+
+def test_a_primary_instance_that_is_gone_is_said_and_other_errors_are_not_hidden() -> None:
+    gone = rds(instances=_error("DBInstanceNotFound"))
+    row, snap = database_points(factory({("rds", R.region): gone}), R, R.region, primary=True)
+    assert (row.kind, row.latest, row.detail) == ("instance", None, "not found in this region")
+    assert (snap.latest, snap.detail) == (None, "0 available")
+    with pytest.raises(botocore.exceptions.ClientError):
+        database_points(factory({("rds", R.region): rds(instances=_error("Throttling"))}), R, R.region, primary=True)
+
+
+def test_the_dr_region_counts_replicated_backups_and_snapshots() -> None:
+    """In the DR region the replicated automated backups give point-in-time recovery (their
+    restore window), and the copied snapshots count for the verdict too."""
+    backups = by_instance(
+        "DBInstanceAutomatedBackups",
+        {
+            R.database: [
+                {
+                    "RestoreWindow": {"EarliestTime": ago(3 * 1440), "LatestTime": ago(7)},
+                    "DBInstanceAutomatedBackupsArn": "arn:replicated",
+                },
+                {"DBInstanceAutomatedBackupsArn": "arn:starting"},
+            ]
+        },
+    )
+    fake = rds(snapshots=SNAPSHOTS, backups=backups)
+    pitr, starting, snap = database_points(factory({("rds", R.dr_region): fake}), R, R.dr_region, primary=False)
+    assert (pitr.kind, pitr.latest, pitr.ref, pitr.detail, pitr.critical) == (
+        "replicated automated backups (PITR)",
+        ago(7),
+        "arn:replicated",
+        "restorable from 2026-11-18 12:00",
+        True,
+    )
+    assert (starting.latest, starting.detail, starting.critical) == (None, "", True)
+    assert (snap.latest, snap.critical) == (ago(100), True)
+    assert "describe_db_instances" not in [api for api, _ in fake.calls]
+
+
+def world(dr_backup_minutes: float | None, **primary: Fake) -> Any:
+    """Both regions of a stack: a healthy primary (unless replaced) and a DR region whose replicated
+    backups end `dr_backup_minutes` ago (None: no replicated backups)."""
+    backups = (
+        []
+        if dr_backup_minutes is None
+        else [{"RestoreWindow": {"LatestTime": ago(dr_backup_minutes)}, "DBInstanceAutomatedBackupsArn": "arn:r"}]
+    )
+    vault = {
+        "RecoveryPoints": [
+            {"ResourceType": "RDS", "Status": "COMPLETED", "CreationDate": ago(600), "RecoveryPointArn": "rp"}
+        ]
+    }
+    objects = [{"Key": "k", "LastModified": ago(3)}]
+    services = {
+        ("rds", R.region): rds(snapshots=SNAPSHOTS),
+        ("elasticache", R.region): Fake({"describe_snapshots": {"Snapshots": []}}),
+        ("backup", R.region): Fake({"list_recovery_points_by_backup_vault": vault}),
+        ("s3", R.region): s3(objects=objects, states={"k": "COMPLETED"}),
+        ("rds", R.dr_region): rds(
+            snapshots=SNAPSHOTS[:1], backups=by_instance("DBInstanceAutomatedBackups", {R.database: backups})
+        ),
+        ("backup", R.dr_region): Fake({"list_recovery_points_by_backup_vault": vault}),
+        ("elasticache", R.dr_region): Fake({"describe_snapshots": {"Snapshots": []}}),
+        ("s3", R.dr_region): replica(),
+    }
+    services.update({(name, R.region): fake for name, fake in primary.items()})
+    return factory(services)
+
+
+def rows(st: Status) -> list[tuple[str, str, str, bool, bool | None]]:
+    return [(p.resource, p.kind, p.region, p.critical, p.ok) for p in st.points]
+
+
+def test_the_whole_status_checks_every_store_in_both_regions_by_default() -> None:
+    st = status(world(10), "prod", R, rpo_minutes=60, now=NOW)
+    assert rows(st) == [
+        (R.database, "point-in-time (latest restorable)", R.region, False, None),
+        (R.database, "snapshot", R.region, False, None),
+        (R.cache, "cache snapshot", R.region, False, None),
+        (R.vault, "AWS Backup RDS recovery point", R.region, False, None),
+        (R.database, "replicated automated backups (PITR)", R.dr_region, True, True),
+        # older than the replicated backups: shown, not judged
+        (R.database, "snapshot", R.dr_region, False, None),
+        (R.dr_vault, "AWS Backup RDS recovery point", R.dr_region, False, None),
+        (R.cache, "cache snapshot", R.dr_region, False, None),
+        (R.backup_bucket, "replication rule", R.region, True, True),
+        (R.replica_bucket, "replica bucket (newest object)", R.dr_region, True, True),
+    ]
+    assert [p.detail for p in st.points if p.resource in (R.vault, R.dr_vault)] == [
+        "1 completed",
+        "1 completed (DR copies)",
+    ]
+    assert st.ok and st.problems == [] and st.now == NOW and st.rpo == RPO
+
+
+def test_stores_the_stack_does_not_have_are_not_checked() -> None:
+    st = status(world(10), "prod", R, rpo_minutes=60, now=NOW, replicate_bucket=False, aws_backup=False)
+    assert {p.resource for p in st.points} == {R.database, R.cache}
+    assert st.ok
+
+
+@pytest.mark.parametrize(("minutes", "ok"), [(60, True), (60.5, False)])
+def test_the_dr_database_passes_up_to_the_rpo_itself(minutes: float, ok: bool) -> None:
+    """DR-05: the newest restorable point in the DR region may be as old as the RPO, not older."""
+    st = status(world(minutes), "prod", R, rpo_minutes=60, now=NOW)
+    (verdict,) = [p for p in st.points if p.critical and p.resource == R.database]
+    assert (verdict.latest, verdict.ok) == (ago(minutes), ok)
+    assert st.ok is ok
+
+
+def test_with_nothing_replicated_the_newest_dr_snapshot_is_judged() -> None:
+    st = status(world(None), "prod", R, rpo_minutes=60, now=NOW)
+    (verdict,) = [p for p in st.points if p.critical and p.resource == R.database]
+    assert (verdict.kind, verdict.latest, verdict.ok) == ("snapshot", ago(300), False)
+
+
+def test_nothing_restorable_in_the_dr_region_is_a_problem() -> None:
+    empty = world(None)
+
+    def clients(service: str, region: str) -> Any:
+        if (service, region) == ("rds", R.dr_region):
+            return rds(backups=by_instance("DBInstanceAutomatedBackups", {}))
+        return empty(service, region)
+
+    st = status(clients, "prod", R, rpo_minutes=60, now=NOW)
+    assert st.problems == [f"{R.database}: nothing restorable in {R.dr_region}"] and not st.ok
+    assert all(not p.critical for p in st.points if p.resource == R.database)
+
+
+def test_an_unreachable_primary_region_leaves_the_verdict_to_the_dr_region() -> None:
+    down = Fake({"describe_db_instances": botocore.exceptions.EndpointConnectionError(endpoint_url="https://rds")})
+    st = status(world(10, rds=down), "prod", R, rpo_minutes=60, now=NOW)
+    assert rows(st)[0] == ("primary region", "unreachable", R.region, False, None)
+    assert st.points[0].detail.startswith("Could not connect to the endpoint URL")
+    assert st.ok

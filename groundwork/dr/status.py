@@ -180,7 +180,7 @@ def vault_points(clients: ClientFactory, vault: str, region: str, *, dr: bool) -
             )
         )
     if not points:
-        out.append(Point(vault, "AWS Backup recovery points", region, None, detail="none yet", critical=False))
+        out.append(Point(vault, "AWS Backup recovery points", region, None, detail="none yet"))
     return out
 
 
