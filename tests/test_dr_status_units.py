@@ -216,13 +216,13 @@ def test_the_cache_shows_its_newest_snapshot_or_that_a_rebuild_starts_empty() ->
 def test_a_status_prints_each_row_and_its_verdict() -> None:
     st = Status("prod", RPO, NOW)
     st.points = [
-        Point(R.database, "point-in-time", R.dr_region, ago(3), "arn:db", "replicated", critical=True, ok=True),
+        Point(R.database, "point-in-time", R.dr_region, ago(2.75), "arn:db", "replicated", critical=True, ok=True),
         Point(R.cache, "cache snapshot", R.region, None, detail="none"),
     ]
     assert st.ok is True
     assert st.render() == [
         "DR status of prod at 2026-11-21 12:00 UTC (RPO 60 min)",
-        f"  ok   {R.database:<21} point-in-time  eu-central-1   2026-11-21 11:57     3 min  replicated",
+        f"  ok   {R.database:<21} point-in-time  eu-central-1   2026-11-21 11:57     2 min  replicated",
         f"       {R.cache:<21} cache snapshot eu-west-1      {'-':<16} {'-':>9}  none",
         "verdict: PASS",
     ]
@@ -230,8 +230,8 @@ def test_a_status_prints_each_row_and_its_verdict() -> None:
         "resource": R.database,
         "kind": "point-in-time",
         "region": R.dr_region,
-        "latest": "2026-11-21T11:57:00+00:00",
-        "ageMinutes": 3.0,
+        "latest": "2026-11-21T11:57:15+00:00",
+        "ageMinutes": 2.8,  # minutes, to one decimal
         "ref": "arn:db",
         "detail": "replicated",
         "critical": True,
@@ -245,6 +245,13 @@ def test_a_status_prints_each_row_and_its_verdict() -> None:
     assert st.ok is False and st.render()[-2:] == ["  FAIL bucket: replication FAILED", "verdict: FAIL"]
     st.points[0].critical, st.points[0].ok, st.problems = False, False, []
     assert st.ok is True  # an informational row never fails the verdict
+
+
+def test_short_names_still_print_in_columns() -> None:
+    """The resource and kind columns are at least 8 and 4 wide, so a short row still lines up."""
+    st = Status("dev", RPO, NOW)
+    st.points = [Point("db", "pit", R.dr_region, None)]
+    assert st.render()[1] == f"       {'db':<8} {'pit':<4} {R.dr_region:<14} {'-':<16} {'-':>9}  "
 
 
 # ---------------------------------------------------------------------------------------------
