@@ -28,17 +28,19 @@ from groundwork.dr.plan import (
 from groundwork.plan import load_stack_config
 from groundwork.settings import StackSettings, load_settings
 from tests.conftest import ROOT, stack_config
-from tests.test_dr_status_units import NOW, Fake, R, _error, ago, factory
+from tests.test_dr_status_units import NOW, Fake, R, _error, ago, by_instance, factory
 
 DR = R.dr_region
 ARN = "arn:aws:rds:eu-central-1:111111111111:auto-backup:ab-1"
 
 
 def rds(windows: list[dict[str, Any]], snapshots: list[dict[str, Any]] | None = None) -> Fake:
+    """The DR region's RDS, answering for the instance a call names (another one has a newer snapshot)."""
+    other = [{"DBSnapshotArn": "someone-elses", "SnapshotCreateTime": ago(1), "Status": "available"}]
     return Fake(
         {
-            "describe_db_instance_automated_backups": {"DBInstanceAutomatedBackups": windows},
-            "describe_db_snapshots": {"DBSnapshots": snapshots or []},
+            "describe_db_instance_automated_backups": by_instance("DBInstanceAutomatedBackups", {R.database: windows}),
+            "describe_db_snapshots": by_instance("DBSnapshots", {R.database: snapshots or [], "another-db": other}),
         }
     )
 
@@ -316,6 +318,10 @@ def test_without_a_managed_zone_the_certificate_is_found_in_the_dr_region() -> N
     given = dr_world()
     assert choose(given, s, R, DR, None, certificate_arn="arn:given").certificate_arn == "arn:given"
     assert [api for api, _ in given("acm", DR).calls] == []
+    # a frontend without a managed zone (EDGE-01 exempted) has no record for /api to follow
+    unzoned = without_edge(prod())
+    unzoned = unzoned.model_copy(update={"edge": unzoned.edge.model_copy(update={"frontend": prod().edge.frontend})})
+    assert choose(found, unzoned, R, DR, None).notes == ALWAYS
     # a stack whose ingress has no certificate of its own needs none in the DR region either
     assert choose(dr_world(), without_edge(prod(), None), R, DR, None).certificate_arn is None
 
@@ -334,9 +340,12 @@ def test_the_dr_stack_file_drops_what_belongs_to_the_source_stack(tmp_path: Path
     source = source.replace(
         "    host: api.example.com", f"    certificateArn: {CERT.replace(DR, 'eu-west-1')}\n    host: api.example.com"
     )
+    long = "xxxx the zone is the source stack's which signs it and logs its queries one query logging configuration per"
     source += (
         "  groundwork:exemptions:\n    - control: DR-03\n      reason: kept as written\n      expires: '2026-12-01'\n"
+        f"    - control: EDGE-05\n      reason: {long}\n      expires: '2026-12-02'\n"
     )
+    assert len(f"      reason: {long}") == 121
     (tmp_path / "Pulumi.prod.yaml").write_text(source)
     (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
     plan = DrPlan("prod", "prod-dr", DR, None, Choice("point-in-time", ARN, None, ""), None, None, None,
@@ -348,7 +357,18 @@ def test_the_dr_stack_file_drops_what_belongs_to_the_source_stack(tmp_path: Path
     exemptions = json.loads(config["groundwork:exemptions"])
     assert [(e["control"], e["expires"]) for e in exemptions] == [
         ("DR-03", "2026-12-01"),
+        ("EDGE-05", "2026-12-02"),
         ("DR-04", "2026-12-21"),
-        ("EDGE-05", "2026-12-21"),
     ]
+    assert exemptions[1]["reason"] == long
+    # a value longer than the project's 120 columns is folded (and reads back the same); lines with
+    # a comment or in flow style are kept as written (tests/test_dr.py)
+    lines = text.splitlines()
+    start = lines.index("    - control: EDGE-05")
+    assert lines[start + 1].startswith("      reason: xxxx") and lines[start + 3] == "      expires: '2026-12-02'"
+    assert max(len(line) for line in lines[start : start + 4]) <= 120
+    # no time given: the latest restorable time of the replicated backups
+    assert json.loads(config["groundwork:database"])["restore"] == {
+        "pointInTime": {"sourceDbInstanceAutomatedBackupsArn": ARN, "useLatestRestorableTime": True}
+    }
     assert summary(plan) == json.dumps(plan.to_json(), indent=2)

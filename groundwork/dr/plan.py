@@ -154,7 +154,7 @@ def _backup_snapshots(clients: ClientFactory, r: StackResources, region: str) ->
     return [
         {
             "DBSnapshotArn": p["RecoveryPointArn"],
-            "DBSnapshotIdentifier": p["RecoveryPointArn"].rsplit(":", 1)[-1],
+            "DBSnapshotIdentifier": p["RecoveryPointArn"].rpartition(":")[2],
             "SnapshotCreateTime": p["CreationDate"],
             "Status": "available" if p.get("Status") == "COMPLETED" else p.get("Status"),
         }
@@ -219,7 +219,7 @@ def find_zone(clients: ClientFactory, domain: str) -> str:
             f"{len(public)} public hosted zones are named {domain}; pass the stack's outputs (--outputs) so its zoneId "
             "says which"
         )
-    return str(public[0]["Id"]).rsplit("/", 1)[-1]
+    return str(public[0]["Id"]).rpartition("/")[2]
 
 
 def choose_edge(
