@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from pydantic import ValidationError
@@ -234,3 +234,85 @@ def test_a_section_of_the_wrong_kind_is_one_problem_and_the_rules_go_on() -> Non
     problems = found(cluster="oops", network=section("prod", "network") | {"azCount": 2})
     assert [k for k, _ in problems] == ["groundwork:cluster", "groundwork:network.azCount"]
     assert problems[0][1].startswith("Input should be a valid dictionary")
+
+
+def test_a_rule_does_not_judge_a_default_that_stands_in_for_a_bad_value() -> None:
+    """A VPC CIDR with host bits is replaced by the default 10.0.0.0/16 for the rule pass; a service
+    range overlapping that default is not the user's problem and is not reported."""
+    network = section("prod", "network") | {"cidr": "10.30.0.1/16"}
+    assert keys(network=network, cluster=prod_cluster(serviceCidr="10.0.0.0/16")) == ["groundwork:network.cidr"]
+    # with the CIDR valid, the same overlap is reported
+    network["cidr"] = "10.0.0.0/16"
+    assert keys(network=network, cluster=prod_cluster(serviceCidr="10.0.0.0/16")) == ["groundwork:cluster.serviceCidr"]
+
+
+# ---------------------------------------------------------------------------------------------
+# How a value is read and what a problem says is allowed
+# ---------------------------------------------------------------------------------------------
+
+
+def problems(**overrides: Any) -> list[Any]:
+    cfg = stack_config("prod", **overrides)
+    with pytest.raises(SettingsError) as info:
+        load_settings(cfg.config, project="groundwork", stack="prod", today=TODAY)
+    return list(info.value.problems)
+
+
+def test_a_structured_setting_that_is_not_json_is_reported_as_written() -> None:
+    (p,) = problems(network="{cidr: 10.0.0.0/16")
+    assert (p.key, p.value, p.allowed) == ("groundwork:network", "{cidr: 10.0.0.0/16", "a mapping of keys to values")
+
+
+def test_a_text_setting_is_never_read_as_json() -> None:
+    """The CLI hands `environment: true` over as the text "true": it is reported as that text (a
+    choice of words), and an account ID of digits stays text (JSON would make it a number)."""
+    (p,) = problems(environment="true")
+    assert (p.key, p.value, p.allowed) == ("groundwork:environment", "true", "'dev', 'staging' or 'prod'")
+    assert L._is_text(StackSettings.model_fields["account_id"].annotation)
+    assert L._is_text(StackSettings.model_fields["environment"].annotation)
+    assert not L._is_text(CLUSTER)
+    assert L._parse("111111111111", StackSettings.model_fields["account_id"].annotation) == "111111111111"
+    assert L._parse('{"a": 1}', CLUSTER) == {"a": 1} and L._parse(3, CLUSTER) == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "allowed"),
+    [
+        # a length bound with no hint of its own: the bound in words
+        ({"taints": [{"key": "dedicated", "value": "x" * 64, "effect": "NO_SCHEDULE"}]}, "taints[0].value", "at most 63 long"),
+        # a choice: the values it accepts
+        ({"taints": [{"key": "dedicated", "effect": "NoSchedule"}]}, "taints[0].effect", "'NO_SCHEDULE', 'NO_EXECUTE' or 'PREFER_NO_SCHEDULE'"),
+        # the wrong kind of value with neither: the kind in words
+        ({"labels": {"team": 5}}, "labels.team", "text"),
+    ],
+)  # fmt: skip
+def test_what_a_problem_says_is_allowed(change: dict[str, Any], key: str, allowed: str) -> None:
+    cluster = prod_cluster()
+    cluster["nodeGroups"][0].update(change)
+    (p,) = problems(cluster=cluster)
+    assert (p.key, p.allowed) == (f"groundwork:cluster.nodeGroups[0].{key}", allowed)
+
+
+def test_allowed_words_for_each_kind_of_constraint() -> None:
+    """Each bound pydantic records on a field becomes words; a field with none names its type."""
+    from pydantic import BaseModel, Field
+
+    class M(BaseModel):
+        closed: int = Field(ge=1, le=10)
+        open_: int = Field(gt=0, lt=5)
+        sized: str = Field(min_length=2, max_length=4)
+        patterned: str = Field(pattern=r"^a+$")
+        plain: int
+        choice: Literal["a", "b"]
+
+    def allowed(name: str, err: str = "", ctx: dict[str, Any] | None = None) -> str:
+        return L._allowed_for(M.model_fields[name], ctx or {}, err)
+
+    assert allowed("closed", "int_parsing") == ">= 1, <= 10"
+    assert allowed("open_") == "> 0, < 5"
+    assert allowed("sized") == "at least 2 long, at most 4 long"
+    assert allowed("patterned") == "text matching ^a+$"
+    assert allowed("plain", "int_parsing") == "a whole number"
+    assert allowed("plain", "some_new_error") == "a value of type int"
+    assert allowed("choice") == '"a" or "b"'
+    assert allowed("plain", "enum", {"expected": "'x' or 'y'"}) == "'x' or 'y'"

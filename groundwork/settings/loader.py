@@ -183,8 +183,10 @@ def _partial(name: str, raw: Any, exc: ValidationError) -> tuple[Any, set[str]]:
         if len(points) != len(found):
             continue
         pruned = copy.deepcopy(raw)
-        # remove later list items first so earlier indices stay valid
-        for path in sorted(set(points), key=lambda p: [x if isinstance(x, int) else -1 for x in p], reverse=True):
+        # remove later list items first so earlier indices stay valid: paths sort as tuples, and at
+        # any position paths with the same prefix hold the same kind of part (an index inside a
+        # list, a key inside a mapping), so the comparison never mixes the two
+        for path in sorted(set(points), reverse=True):
             _remove(pruned, path)
         try:
             value = _adapter(name).validate_python(pruned)
@@ -204,7 +206,7 @@ def _prune_point(annotation: Any, loc: tuple[Any, ...], deepest: bool) -> tuple[
         t = _unwrap(t)
         origin = get_origin(t)
         point: tuple[Any, ...] | None = None
-        if isinstance(part, int) and origin in (list, tuple):
+        if origin in (list, tuple):  # inside a list, pydantic's loc part is the item's index
             point, t = loc[: i + 1], get_args(t)[0]
         elif isinstance(t, type) and issubclass(t, BaseModel):
             match = next((f for n, f in t.model_fields.items() if (f.alias or n) == part), None)
@@ -254,11 +256,9 @@ def _parse(value: Any, annotation: Any) -> Any:
 
 def _is_text(annotation: Any) -> bool:
     t = _unwrap(annotation)
-    if t is str:
-        return True
     if get_origin(t) is Literal:
         return all(isinstance(a, str) for a in get_args(t))
-    return False
+    return t is str
 
 
 def _unwrap(t: Any) -> Any:
@@ -283,7 +283,7 @@ def _field_at(field: FieldInfo, loc: tuple[Any, ...]) -> tuple[FieldInfo, type[B
     for part in loc:
         t = _unwrap(t)
         origin = get_origin(t)
-        if isinstance(part, int) and origin in (list, tuple):
+        if origin in (list, tuple):
             t = get_args(t)[0]
             item_info = _annotated_field(t)
             if item_info is not None and isinstance(item_info.json_schema_extra, dict):
@@ -335,7 +335,7 @@ def _allowed_for(info: FieldInfo, ctx: dict[str, Any], err_type: str = "") -> st
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     if "allowed" in extra:
         return str(extra["allowed"])
-    if err_type == "literal_error" and "expected" in ctx:
+    if "expected" in ctx:  # the values a literal (or any error that names them) accepts
         return str(ctx["expected"])
     bounds = []
     for m in info.metadata:
