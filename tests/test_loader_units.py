@@ -12,10 +12,11 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import ValidationError
+from pydantic import BaseModel, Field, ValidationError
+from pydantic.fields import FieldInfo
 
 from groundwork.settings import SettingsError, load_settings
 from groundwork.settings import loader as L
@@ -295,7 +296,6 @@ def test_what_a_problem_says_is_allowed(change: dict[str, Any], key: str, allowe
 
 def test_allowed_words_for_each_kind_of_constraint() -> None:
     """Each bound pydantic records on a field becomes words; a field with none names its type."""
-    from pydantic import BaseModel, Field
 
     class M(BaseModel):
         closed: int = Field(ge=1, le=10)
@@ -316,3 +316,49 @@ def test_allowed_words_for_each_kind_of_constraint() -> None:
     assert allowed("plain", "some_new_error") == "a value of type int"
     assert allowed("choice") == '"a" or "b"'
     assert allowed("plain", "enum", {"expected": "'x' or 'y'"}) == "'x' or 'y'"
+
+
+# ---------------------------------------------------------------------------------------------
+# Types the settings do not use today, that the loader must still walk without a crash
+# ---------------------------------------------------------------------------------------------
+
+
+class _Port(BaseModel):
+    port: int = Field(1, ge=1, json_schema_extra={"allowed": "a port number"})
+
+
+class _Shapes(BaseModel):
+    either: int | list[int] = 0
+    ports: dict[str, _Port] = Field(default_factory=dict)
+
+
+def _errors(data: dict[str, Any]) -> list[tuple[Any, ...]]:
+    with pytest.raises(ValidationError) as info:
+        _Shapes.model_validate(data)
+    return [tuple(e["loc"]) for e in info.value.errors()]
+
+
+def test_unwrap_strips_annotations_and_optional_only() -> None:
+    assert L._unwrap(Annotated[int, "meta"]) is int
+    assert L._unwrap(int | None) is int
+    assert L._unwrap(Annotated[list[int], "meta"] | None) == list[int]
+    assert L._unwrap(int | str | None) == int | str | None  # a real choice of types stays as it is
+    assert L._unwrap(int | str) == int | str
+
+
+def test_a_union_member_in_an_error_location_prunes_the_field() -> None:
+    """pydantic names the union member in the location (`either.list[int].0`): the field itself is
+    the point to prune, and its own words are what is allowed."""
+    loc = ("either", "list[int]", 0)
+    assert loc in _errors({"either": ["x"]})
+    assert L._prune_point(_Shapes, loc, True) == ("either",)
+    info, holder = L._field_at(FieldInfo.from_annotation(_Shapes), loc)
+    assert (info, holder) == (_Shapes.model_fields["either"], _Shapes)
+
+
+def test_a_model_inside_a_mapping_names_its_own_key() -> None:
+    loc = ("ports", "web", "port")
+    assert _errors({"ports": {"web": {"port": 0}}}) == [loc]
+    info, holder = L._field_at(FieldInfo.from_annotation(_Shapes), loc)
+    assert (info, holder) == (_Port.model_fields["port"], _Port)
+    assert L._prune_point(_Shapes, loc, True) == loc and L._prune_point(_Shapes, loc, False) == ("ports",)
