@@ -327,9 +327,18 @@ class _Port(BaseModel):
     port: int = Field(1, ge=1, json_schema_extra={"allowed": "a port number"})
 
 
+class _Named(BaseModel):
+    name: str
+
+
 class _Shapes(BaseModel):
     either: int | list[int] = 0
     ports: dict[str, _Port] = Field(default_factory=dict)
+    inner: _Named | None = None
+    named: dict[str, _Named] = Field(default_factory=dict)
+    words: list[Annotated[str, Field(pattern="^a+$", json_schema_extra={"allowed": "a's only"})]] = Field(
+        default_factory=list
+    )
 
 
 def _errors(data: dict[str, Any]) -> list[tuple[Any, ...]]:
@@ -362,3 +371,19 @@ def test_a_model_inside_a_mapping_names_its_own_key() -> None:
     info, holder = L._field_at(FieldInfo.from_annotation(_Shapes), loc)
     assert (info, holder) == (_Port.model_fields["port"], _Port)
     assert L._prune_point(_Shapes, loc, True) == loc and L._prune_point(_Shapes, loc, False) == ("ports",)
+
+
+def test_the_deepest_point_stops_above_a_required_key() -> None:
+    """A required key cannot be dropped: the point is the optional model or the mapping entry that
+    holds it."""
+    assert _errors({"inner": {}}) == [("inner", "name")]
+    assert L._prune_point(_Shapes, ("inner", "name"), True) == ("inner",)
+    assert _errors({"named": {"k": {}}}) == [("named", "k", "name")]
+    assert L._prune_point(_Shapes, ("named", "k", "name"), True) == ("named", "k")
+
+
+def test_a_list_item_with_words_of_its_own_says_them() -> None:
+    """An annotated item type with an `allowed` hint names what an item may be, not the list."""
+    assert _errors({"words": ["a", "b"]}) == [("words", 1)]
+    info, holder = L._field_at(FieldInfo.from_annotation(_Shapes), ("words", 1))
+    assert L._allowed_for(info, {}, "string_pattern_mismatch") == "a's only" and holder is _Shapes
