@@ -111,6 +111,8 @@ def test_runner_logs_to_a_kept_encrypted_group(both: Graph) -> None:
     assert group.name == "access-runner"
     assert group.props == {"name": "/groundwork/test/ci-runner", "retentionInDays": 90, "kmsKeyId": LOGS_KEY}
     assert group.options.get("protect") is True and group.options.get("retainOnDelete") is True
+    # kept, and still the component's child (its URN and its place in `pulumi stack` follow it)
+    assert group.parent == both.one("groundwork:access:Access").urn
     unkept = plan_access(github_repository="acme/platform", code_connection_arn=CONNECTION, protect=False)
     group = unkept.one("aws:cloudwatch/logGroup:LogGroup")
     assert not group.options.get("protect") and not group.options.get("retainOnDelete")

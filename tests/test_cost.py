@@ -316,6 +316,41 @@ def test_a_preview_without_show_sames_warns(tmp_path: Path) -> None:
     f.write_text(json.dumps({"steps": [], "changeSummary": {"same": 300, "update": 2}}))
     _, warnings = read_preview(f, "prod")
     assert warnings and "--show-sames" in warnings[0]
+    # with --show-sames the unchanged resources are steps of their own: nothing is missing
+    same = {"op": "same", "urn": "urn:x", "newState": {"urn": "urn:x", "type": "aws:s3/bucket:Bucket"}}
+    f.write_text(json.dumps({"steps": [same], "changeSummary": {"same": 1}}))
+    assert read_preview(f, "prod")[1] == []
+    f.write_text(json.dumps({"steps": [], "changeSummary": {"create": 2}}))
+    assert read_preview(f, "prod")[1] == []
+
+
+def test_a_preview_step_becomes_the_resource_the_engine_describes(tmp_path: Path) -> None:
+    """Each step's newState as `pulumi preview --json` writes it (pulumi/pulumi, the PreviewDigest
+    and PreviewStep of sdk/go/common/display; newState is an apitype.ResourceV3 of
+    sdk/go/common/apitype/core.go); a step without one (a delete) is left out. The engine always
+    writes `custom` (no omitempty); a hand-trimmed state without it counts as a custom resource,
+    so it is priced rather than skipped as a component."""
+    urn = "urn:pulumi:prod::groundwork::groundwork:data:Database$aws:rds/instance:Instance::data-db"
+    state = {
+        "urn": urn,
+        "type": "aws:rds/instance:Instance",
+        "parent": "urn:pulumi:prod::groundwork::groundwork:data:Database::data",
+        "provider": "urn:pulumi:prod::groundwork::pulumi:providers:aws::default::id-1",
+        "dependencies": ["urn:a"],
+        "propertyDependencies": {"kmsKeyId": ["urn:a"]},
+        "inputs": {"instanceClass": "db.m7g.large"},
+        "outputs": {"endpoint": "db.example"},
+    }
+    steps = [{"op": "create", "urn": urn, "newState": state}, {"op": "delete", "urn": "urn:gone"}]
+    f = tmp_path / "p.json"
+    f.write_text(json.dumps({"steps": steps}))
+    g, warnings = read_preview(f, "prod", project="groundwork")
+    [r] = g.resources
+    assert (g.project, g.stack, warnings) == ("groundwork", "prod", [])
+    assert (r.urn, r.type, r.name, r.custom) == (urn, "aws:rds/instance:Instance", "data-db", True)
+    assert (r.parent, r.provider_urn) == (state["parent"], "urn:pulumi:prod::groundwork::pulumi:providers:aws::default")
+    assert (r.dependencies, r.property_dependencies) == (["urn:a"], {"kmsKeyId": ["urn:a"]})
+    assert (r.inputs, r.outputs) == (state["inputs"], state["outputs"])
 
 
 # --------------------------------------------------------------------------------------------- diff, markdown, budgets

@@ -39,7 +39,7 @@ def read(path: Path, stack: str, project: str = "groundwork") -> tuple[Graph, li
             Resource(
                 urn=state.get("urn", step.get("urn", "")),
                 type=state.get("type", ""),
-                name=str(state.get("urn", "")).rsplit("::", 1)[-1],
+                name=str(state.get("urn", "")).rpartition("::")[2],
                 custom=bool(state.get("custom", True)),
                 parent=state.get("parent", ""),
                 provider=state.get("provider", ""),
