@@ -139,6 +139,8 @@ def test_a_problem_says_key_value_problem_control_allowed_and_fix() -> None:
         == one.render()
         == "Pulumi.prod.yaml: 1 problem in the stack settings; nothing was created.\n\n" + p.render() + "\n"
     )
+    # its message is the report, however it is shown (str, or repr in a log or a debugger)
+    assert one.args == (one.render(),) and repr(one) == f"SettingsError({one.render()!r})"
     two = SettingsError([p, p])
     assert two.render().startswith("stack settings: 2 problems in the stack settings; nothing was created.\n\n")
     assert two.problems == [p, p]
