@@ -330,7 +330,7 @@ def _instance(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
     host = p.c(region, f"1 x {instance_type} on-demand", f"ec2.{instance_type}", hourly=1)
     volume = p.c(region, f"{size:g} GB gp3 root volume", "ebs.gp3.storage", monthly=size)
     if r.props.get("sourceDestCheck") is False:  # a NAT instance (natMode: instance)
-        gateway = p.c(region, "", "vpc.nat.hour", hourly=1).price
+        gateway = p.c(region, "", "vpc.nat.hour").price  # the hourly price only
         processing = p.usage_c(region, "", "vpc.nat.gb", p.usage.nat_gb).monthly_cost or 0.0  # none: unknown
         host.name = f"1 x {instance_type} on-demand NAT instance (instead of a NAT gateway)"
         host.saving = (gateway - host.price) * p.hours + processing - volume.price * size
