@@ -27,7 +27,8 @@ from groundwork_policies.core import (
     truthy,
     unknown,
 )
-from pulumi_policy import EnforcementLevel
+from pulumi_policy import EnforcementLevel, StackValidationArgs
+from pulumi_policy import policy as sdk
 from pulumi_policy.proxy import UnknownValueError
 
 from tests.policies.harness import UNKNOWN_STRING
@@ -273,3 +274,83 @@ def test_type_patterns_and_the_registry_build() -> None:
     assert not core.matches("aws:s3/bucket:Bucket", ("aws:s3/bucketV2:BucketV2",))
     assert not core.matches("aws:*", ("aws:s3/bucket:Bucket",))
     assert len(REGISTRY.build(PackContext.build("groundwork", "prod", {}))) == len(REGISTRY.specs)
+
+
+def _stack_args(*resources: tuple[str, str, str | None, bool, list[str]]) -> StackValidationArgs:
+    """AnalyzeStack's resources as the SDK builds them: the parent URN in the options."""
+    timeouts = sdk.PolicyCustomTimeouts(0, 0, 0)
+    out = []
+    for urn, type_, parent, protect, _ in resources:
+        opts = sdk.PolicyResourceOptions(protect, [], None, [], timeouts, [], parent)
+        out.append(sdk.PolicyResource(type_, {"urn": urn}, urn, urn.rpartition("::")[2], opts, None, None, [], {}))
+    by_urn = {r.urn: r for r in out}
+    for r, (_, _, _, _, deps) in zip(out, resources, strict=True):
+        r.dependencies.extend(by_urn[d] for d in deps)
+    return StackValidationArgs(out, {}, {})
+
+
+STACK_ARGS = _stack_args(
+    ("urn:c::comp", "groundwork:data:Database", None, False, []),
+    ("urn:c::key", "aws:kms/key:Key", "urn:c::comp", True, []),
+    ("urn:c::db", "aws:rds/instance:Instance", "urn:c::comp", True, ["urn:c::key"]),
+    ("urn:c::key2", "aws:kms/key:Key", None, False, []),
+)
+
+
+def test_a_stack_graph_keeps_parents_protection_and_dependencies() -> None:
+    g = core.Graph.from_args(STACK_ARGS)
+    rows = [(r.urn, r.parent, r.protect, r.dependencies) for r in g.resources]
+    assert rows == [
+        ("urn:c::comp", "", False, []),
+        ("urn:c::key", "urn:c::comp", True, []),
+        ("urn:c::db", "urn:c::comp", True, ["urn:c::key"]),
+        ("urn:c::key2", "", False, []),
+    ]
+
+
+def test_resources_of_several_types_come_in_the_stacks_order() -> None:
+    g = core.Graph.from_args(STACK_ARGS)
+    assert [r.name for r in g.of("aws:kms/key:Key")] == ["key", "key2"]
+    assert [r.name for r in g.of("aws:kms/key:Key", "aws:rds/instance:Instance")] == ["key", "db", "key2"]
+    assert [r.name for r in g.of("aws:rds/instance:Instance", "aws:kms/key:Key", "aws:rds/instance:Instance")] == [
+        "key",
+        "db",
+        "key2",
+    ]
+
+
+def test_one_graph_per_analyze_stack_and_a_finding_names_its_resource() -> None:
+    """Every stack policy of one AnalyzeStack reads the same Graph (built once: issue 16); a finding
+    about a resource is reported with its URN (the CLI shows it against that resource), one about
+    the stack with none."""
+    assert core._shared_graph(STACK_ARGS) is core._shared_graph(STACK_ARGS)
+    other = _stack_args(("urn:c::only", "aws:kms/key:Key", None, False, []))
+    assert [r.urn for r in core._shared_graph(other).resources] == ["urn:c::only"]
+    stack_spec = next(s for s in REGISTRY.specs.values() if s.kind == "stack")
+    spec = dataclasses.replace(stack_spec, check=lambda graph, ctx: [("about the key", "urn:c::key"), "about all"])
+    policy = build_policy(spec, PackContext.build("groundwork", "prod", {}))
+    reported: list[tuple[str, str | None]] = []
+    policy.validate(STACK_ARGS, lambda message, urn=None: reported.append((message, urn)))  # type: ignore[call-arg,arg-type]
+    assert [urn for _, urn in reported] == ["urn:c::key", None]
+    assert "about the key" in reported[0][0] and "about all" in reported[1][0]
+
+
+def test_a_resource_without_options_counts_as_unprotected() -> None:
+    """The SDK always sends options; were they missing, GOV-02 must see an unprotected resource
+    (and report it), never assume protection."""
+    bare = sdk.PolicyResource("aws:kms/key:Key", {}, "urn:c::bare", "bare", None, None, None, [], {})  # type: ignore[arg-type]
+    [r] = core.Graph.from_args(StackValidationArgs([bare], {}, {})).resources
+    assert (r.protect, r.parent) == (False, "")
+    resource_spec = next(s for s in REGISTRY.specs.values() if s.kind == "resource" and "*" not in s.types[0])
+    seen: list[bool] = []
+
+    def check(res: core.Resource, ctx: PackContext) -> list[str]:
+        seen.append(res.protect)
+        return []
+
+    spec = dataclasses.replace(resource_spec, check=check)
+    policy = build_policy(spec, PackContext.build("groundwork", "prod", {}))
+    type_ = resource_spec.types[0]
+    args = sdk.ResourceValidationArgs(type_, {}, "urn:c::bare", "bare", None, None, {}, {})  # type: ignore[arg-type]
+    policy.validate(args, lambda message, urn=None: None)  # type: ignore[call-arg,arg-type]
+    assert seen == [False]
