@@ -10,7 +10,6 @@ user's (a removed list item moves every index after it)."""
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
@@ -18,12 +17,11 @@ import pytest
 from pydantic import BaseModel, Field, ValidationError
 from pydantic.fields import FieldInfo
 
-from groundwork.settings import SettingsError, load_settings
 from groundwork.settings import loader as L
 from groundwork.settings.model import ClusterSettings, StackSettings
 from tests.conftest import section, stack_config
+from tests.test_settings import problems
 
-TODAY = dt.date(2026, 11, 21)
 CLUSTER = StackSettings.model_fields["cluster"].annotation
 
 
@@ -34,10 +32,8 @@ def partial(name: str, raw: Any) -> tuple[Any, set[str]]:
 
 
 def found(**overrides: Any) -> list[tuple[str, str]]:
-    cfg = stack_config("prod", **overrides)
-    with pytest.raises(SettingsError) as info:
-        load_settings(cfg.config, project="groundwork", stack="prod", today=TODAY)
-    return [(p.key, p.message) for p in info.value.problems]
+    """Each problem of prod's settings with these overrides, as (key, message)."""
+    return [(p.key, p.message) for p in problems("prod", **overrides)]
 
 
 def keys(**overrides: Any) -> list[str]:
@@ -252,22 +248,15 @@ def test_a_rule_does_not_judge_a_default_that_stands_in_for_a_bad_value() -> Non
 # ---------------------------------------------------------------------------------------------
 
 
-def problems(**overrides: Any) -> list[Any]:
-    cfg = stack_config("prod", **overrides)
-    with pytest.raises(SettingsError) as info:
-        load_settings(cfg.config, project="groundwork", stack="prod", today=TODAY)
-    return list(info.value.problems)
-
-
 def test_a_structured_setting_that_is_not_json_is_reported_as_written() -> None:
-    (p,) = problems(network="{cidr: 10.0.0.0/16")
+    (p,) = problems("prod", network="{cidr: 10.0.0.0/16")
     assert (p.key, p.value, p.allowed) == ("groundwork:network", "{cidr: 10.0.0.0/16", "a mapping of keys to values")
 
 
 def test_a_text_setting_is_never_read_as_json() -> None:
     """The CLI hands `environment: true` over as the text "true": it is reported as that text (a
     choice of words), and an account ID of digits stays text (JSON would make it a number)."""
-    (p,) = problems(environment="true")
+    (p,) = problems("prod", environment="true")
     assert (p.key, p.value, p.allowed) == ("groundwork:environment", "true", "'dev', 'staging' or 'prod'")
     assert L._is_text(StackSettings.model_fields["account_id"].annotation)
     assert L._is_text(StackSettings.model_fields["environment"].annotation)
@@ -290,7 +279,7 @@ def test_a_text_setting_is_never_read_as_json() -> None:
 def test_what_a_problem_says_is_allowed(change: dict[str, Any], key: str, allowed: str) -> None:
     cluster = prod_cluster()
     cluster["nodeGroups"][0].update(change)
-    (p,) = problems(cluster=cluster)
+    (p,) = problems("prod", cluster=cluster)
     assert (p.key, p.allowed) == (f"groundwork:cluster.nodeGroups[0].{key}", allowed)
 
 
