@@ -214,6 +214,13 @@ def cost(
     usage: Annotated[
         Path | None, typer.Option("--usage", help="Usage profile (default cost/usage/<stack>.yaml).")
     ] = None,
+    by_control: Annotated[
+        bool,
+        typer.Option(
+            "--by-control",
+            help="Also show what each audit control costs (table format; the JSON always has controlCosts).",
+        ),
+    ] = False,
     project_dir: ProjectDir = Path("."),
 ) -> None:
     """Estimate what each stack costs per month (baseline from the plan, usage from the profile).
@@ -281,6 +288,8 @@ def cost(
         )
         for e in estimates:
             report.table(out, e, budgets[e.stack])
+            if by_control:
+                report.controls_table(out, e)
             if base:
                 b = next((s for s in base.get("stacks", []) if s["stack"] == e.stack), None)
                 if b:

@@ -80,6 +80,7 @@ class Estimate:
     unpriced: list[dict[str, str]]
     free: int
     unpriced_regions: tuple[str, ...] = ()  # regions the catalog has no prices for (the total is partial)
+    control_costs: list[Any] = field(default_factory=list)  # by_control.ControlCost: what each control costs
 
     @property
     def partial(self) -> bool:
@@ -118,6 +119,7 @@ class Estimate:
             "partial": self.partial,
             "unpricedRegions": list(self.unpriced_regions),
             "savings": [{"resource": n, "component": c, "monthly": round(v, 2)} for n, c, v in self.savings],
+            "controlCosts": [x.to_json() for x in self.control_costs],
         }
 
 
@@ -528,15 +530,15 @@ LOG_PURPOSES = (
 )
 
 
-def _log_purpose(name: str) -> str:
+def log_purpose(name: str) -> str:
     return next((p for p, rx in LOG_PURPOSES if rx.search(name)), "other")
 
 
 @prices("aws:cloudwatch/logGroup:LogGroup")
 def _log_group(p: Pricer, r: Resource, region: str) -> Iterator[Component]:
-    purpose = _log_purpose(str(r.props.get("name", "")))
+    purpose = log_purpose(str(r.props.get("name", "")))
     # the groups of one purpose share its usage (r is one of them, so there is at least one)
-    share = sum(1 for x in p.g.of_type(r.type) if _log_purpose(str(x.props.get("name", ""))) == purpose)
+    share = sum(1 for x in p.g.of_type(r.type) if log_purpose(str(x.props.get("name", ""))) == purpose)
     ingest = p.usage.logs_ingest_gb.get(purpose)
     stored = p.usage.logs_stored_gb.get(purpose)
     yield p.usage_c(region, f"{purpose} logs ingested", "logs.ingest", None if ingest is None else ingest / share)
@@ -711,7 +713,10 @@ def estimate(
             free += 1
     resources += _stack_wide(p)
     regions = {p.region, *(p.region_of(r) for r in graph.resources if r.custom)}
+    from groundwork.cost.by_control import attribute  # it reads this module's types
+
     return Estimate(
+        control_costs=attribute(resources, graph, catalog, p.region),
         unpriced_regions=tuple(sorted(x for x in regions if x and x not in catalog.regions)),
         stack=graph.stack,
         region=p.region,

@@ -128,6 +128,28 @@ def table(console: Console, e: Estimate, budget: BudgetStatus | None) -> None:
         console.print(f"budget: {budget.describe()}")
 
 
+def controls_table(console: Console, e: Estimate) -> None:
+    """What each control costs in the stack (groundwork/cost/by_control.py), dearest first."""
+    from groundwork.controls import CONTROLS
+    from groundwork.cost.by_control import by_control
+
+    t = Table(title=f'{e.stack}: what the controls cost (docs/cost.md "What the controls cost")')
+    t.add_column("controls")
+    t.add_column("what the first asks", no_wrap=True, max_width=48, overflow="ellipsis")
+    t.add_column("resources", no_wrap=True, max_width=60, overflow="ellipsis")
+    t.add_column("monthly", justify="right")
+    for controls, monthly, names in by_control(e.control_costs):
+        shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
+        t.add_row(" ".join(controls), CONTROLS[controls[0]].title, shown, money(monthly))
+    required = sum(x.monthly for x in e.control_costs)
+    t.add_section()
+    t.add_row("[bold]required by controls[/bold]", "", "", f"[bold]{money(required)}[/bold]")
+    t.add_row(
+        "[bold]the rest[/bold]", "the platform itself, at its usage", "", f"[bold]{money(e.total - required)}[/bold]"
+    )
+    console.print(t)
+
+
 def top_drivers(e: Estimate, n: int = 5) -> list[tuple[str, float]]:
     by_kind: dict[str, float] = defaultdict(float)
     for r in e.resources:
