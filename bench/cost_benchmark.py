@@ -2,7 +2,9 @@
 
 Prints, per stack, the baseline / usage / total monthly cost with the top five baseline
 drivers, the savings against on-demand (Spot), the time the estimate takes on top of the offline
-plan (median of N runs), and each total against the stack's budget and the audit's estimate.
+plan (median of N runs), and each total against the stack's budget and the audit's estimate,
+with what the stack's controls cost and what it would cost without them (docs/cost.md "What the
+controls cost").
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ def main() -> None:
     args = parser.parse_args()
     today = dt.date(2026, 11, 21)
     totals: dict[str, float] = {}
+    controls: dict[str, float] = {}
     budgets: dict[str, float | None] = {}
     print(f"{'stack':<9}{'plan s':>8}{'cost s':>8}{'baseline':>11}{'usage':>10}{'total':>11}  top baseline drivers")
     for stack in ("dev", "staging", "prod"):
@@ -50,6 +53,7 @@ def main() -> None:
             f"{money(e.usage):>10}{money(e.total):>11}  {drivers}"
         )
         totals[stack] = e.total
+        controls[stack] = sum(x.monthly for x in e.control_costs)
         budgets[stack] = settings.cost.monthly_budget
         for name, component, saving in e.savings:
             print(f"{'':<9}saving against the default design: {money(saving)} on {name} ({component})")
@@ -61,6 +65,9 @@ def main() -> None:
         versus = f"; audit {money(audit)}: {'within' if totals[stack] <= audit else 'ABOVE'}" if audit else ""
         within = "within" if budget is None or totals[stack] <= budget else "OVER"
         print(f"  {stack:<8}{money(totals[stack]):>10}  budget {money(budget)}: {within}{versus}")
+        rest = totals[stack] - controls[stack]
+        without = f"; audit: {'within' if rest <= audit else 'ABOVE'}" if audit else ""
+        print(f"  {'':<8}{'':>10}  required by controls {money(controls[stack])}, without them {money(rest)}{without}")
 
 
 if __name__ == "__main__":

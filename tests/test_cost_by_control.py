@@ -9,18 +9,22 @@ audit's ~$753 only by what its controls cost, and dev misses ~$193 even without 
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from groundwork.controls import CONTROLS
-from groundwork.cost.by_control import by_control
-from groundwork.cost.estimate import Estimate
+from groundwork.cost import catalog as prices
+from groundwork.cost import report
+from groundwork.cost.by_control import ControlCost, attribute, by_control
+from groundwork.cost.estimate import Component, Estimate, ResourceCost
 from groundwork.cost.preview import read as read_preview
 from groundwork.cost.usage import Usage
 from groundwork.cost.usage import load as load_usage
-from groundwork.plan.graph import Graph
+from groundwork.plan.graph import Graph, Resource
 from tests.conftest import section
 from tests.test_cost import H, cli, est, preview_of, price
 
@@ -148,3 +152,176 @@ def test_json_and_the_by_control_table(tmp_path: Path) -> None:
     plain = tmp_path / "plain.txt"
     assert cli("--stack", "prod", "-o", str(plain)).exit_code == 0  # type: ignore[attr-defined]
     assert "what the controls cost" not in plain.read_text()
+
+
+def controls_of(e: Estimate) -> dict[str, set[tuple[str, ...]]]:
+    out: dict[str, set[tuple[str, ...]]] = {}
+    for x in e.control_costs:
+        out.setdefault(x.resource, set()).add(x.controls)
+    return out
+
+
+def test_keys_go_to_the_controls_that_ask_for_a_customer_managed_key_where_they_are(prod: Graph) -> None:
+    e = est(prod)
+    keys = {r.name for r in e.resources if r.type == "aws:kms/key:Key"}
+    assert {name: controls_of(e)[name] for name in keys} == {
+        "keys-logs": {("NET-03", "EKS-02")},  # the stack region's keys, by Purpose tag
+        "keys-data": {("DB-03", "CACHE-02", "DR-01")},
+        "keys-secrets": {("SEC-02", "EKS-03")},
+        "keys-frontend": {("EDGE-03",)},
+        "keys-us-east-1-logs": {("EDGE-04", "EDGE-05")},  # CloudFront's and Route 53's logs
+        "keys-dr-data": {("DR-04",)},  # the DR vault's copies
+        "keys-dr-secrets": {("DR-06",)},  # the secrets' DR replicas
+        "edge-dnssec": {("EDGE-05",)},  # the KSK's key, in us-east-1 whatever the stack's region
+    }
+    assert all(x.monthly == price("kms.key") for x in e.control_costs if x.resource in keys)
+
+
+def test_buckets_volumes_secrets_and_the_operator_host(prod: Graph, dev: Graph) -> None:
+    usage, _ = load_usage("prod")
+    e = est(prod, usage)
+    found = controls_of(e)
+    for name, controls in {
+        "backups-bucket": ("DR-01", "DR-02"),
+        "backups-replica": ("DR-03",),
+        "secrets-audit": ("SEC-07",),
+        "secrets-access-logs": ("SEC-07",),
+        "telemetry-logs": ("OBS-04",),
+        "telemetry-traces": ("OBS-05",),
+        "telemetry-loki": ("OBS-04",),
+        "telemetry-tempo": ("OBS-05",),
+        "access-operator-access": ("EKS-04",),
+    }.items():
+        assert found[name] == {controls}, name
+    volumes = {x.what.split(" ")[0]: x for x in e.control_costs if x.resource == "monitoring-stack"}
+    assert volumes["Prometheus"].controls == ("OBS-01",) and volumes["Alertmanager"].controls == ("OBS-03",)
+    replicas = 2  # OBS-01: two Prometheus replicas in prod, each with its volume
+    assert volumes["Prometheus"].monthly == pytest.approx(replicas * 100 * price("ebs.gp3.storage"))
+    secrets = [r.name for r in e.resources if r.type == "aws:secretsmanager/secret:Secret"]
+    assert sorted(x.resource for x in e.control_costs if x.controls == ("SEC-02",)) == sorted(secrets)
+    assert sorted(x.resource for x in e.control_costs if x.controls == ("DR-06",) and x.what.startswith("replica")) == (
+        sorted(secrets)
+    )
+    # usage lines by hand from the profile
+    assert usage.rds_backup_gb_beyond_free and usage.rds_replicated_backup_gb
+    assert usage.cache_snapshot_gb and usage.inter_region_gb
+    assert cost_of(e, "DB-06") == pytest.approx(usage.rds_backup_gb_beyond_free * price("rds.backup.storage"))
+    dr = "eu-central-1"  # Pulumi.yaml's drRegion default, which prod keeps: the copies are stored there
+    assert cost_of(e, "DR-05") == pytest.approx(usage.rds_replicated_backup_gb * price("rds.backup.storage", dr))
+    assert cost_of(e, "CACHE-04") == pytest.approx(usage.cache_snapshot_gb * price("elasticache.snapshot"))
+    assert [x for x in e.control_costs if x.controls == ("DR-03", "DR-04")] == [
+        ControlCost(
+            ("DR-03", "DR-04"),
+            "stack-wide usage",
+            "data copied to the DR region",
+            usage.inter_region_gb * price("transfer.inter_region"),
+            True,
+        )
+    ]
+    # not a control's: dev's NAT instance (egress), the frontend's bucket (the product), a cache's slow log
+    named = {x.resource for x in with_profile(dev, "dev").control_costs} | set(found)
+    assert not named & {"network-nat-instance", "edge-frontend", "cache-slow-log"}
+
+
+def _res(urn: str, type_: str, **props: object) -> Resource:
+    return Resource(urn=urn, type=type_, name=urn, custom=True, inputs=dict(props))
+
+
+def _rc(urn: str, type_: str, region: str, *components: Component) -> ResourceCost:
+    return ResourceCost(urn, urn, type_, region, list(components))
+
+
+ACL = "aws:wafv2/webAcl:WebAcl"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
+
+
+def test_waf_logs_in_a_region_with_both_web_acls_follow_their_logging_configuration() -> None:
+    """A stack in us-east-1 has its REGIONAL and its CLOUDFRONT web ACL in one region: only the
+    logging configurations tell their log groups apart; without them both controls are named."""
+    cat = prices.load()
+    line = Component("waf logs ingested", "GB", 0.5, "logs.ingest", 2.0, usage_based=True)
+    graph = Graph(project="p", stack="s")
+    graph.resources = [
+        _res("alb-acl", ACL, scope="REGIONAL"),
+        _res("cdn-acl", ACL, scope="CLOUDFRONT"),
+        _res("alb-logs", LOG_GROUP, name="aws-waf-logs-alb"),
+        _res("cdn-logs", LOG_GROUP, name="aws-waf-logs-cdn"),
+        _res("orphan-logs", LOG_GROUP, name="aws-waf-logs-orphan"),
+    ]
+    for acl, logs in (("alb-acl", "alb-logs"), ("cdn-acl", "cdn-logs")):
+        cfg = _res(f"{acl}-logging", LOGGING)
+        cfg.property_dependencies = {"resourceArn": [acl], "logDestinationConfigs": [logs]}
+        graph.resources.append(cfg)
+    resources = [
+        _rc("alb-acl", ACL, "us-east-1"),
+        _rc("cdn-acl", ACL, "us-east-1"),
+        _rc("alb-logs", LOG_GROUP, "us-east-1", line),
+        _rc("cdn-logs", LOG_GROUP, "us-east-1", line),
+        _rc("orphan-logs", LOG_GROUP, "eu-west-1", line),
+    ]
+    got = {x.resource: x.controls for x in attribute(resources, graph, cat, "us-east-1")}
+    assert got == {"alb-logs": ("NET-10",), "cdn-logs": ("EDGE-04",), "orphan-logs": ("NET-10",)}
+    graph.resources = graph.resources[:5]  # a preview without property dependencies
+    got = {x.resource: x.controls for x in attribute(resources, graph, cat, "us-east-1")}
+    assert got["alb-logs"] == got["cdn-logs"] == ("EDGE-04", "NET-10")
+    assert got["orphan-logs"] == ("NET-10",)  # no web ACL in its region: the ALB's is the default
+
+
+def test_a_catalog_without_the_single_az_price_gives_no_standby_line_and_no_crash() -> None:
+    cat = prices.load()
+    key = "rds.postgres.db.x9.multi_az"  # not in the catalog, nor its single-AZ twin
+    db = Component("db.x9 PostgreSQL (Multi-AZ)", "hour", 1.0, key, 730.0, hourly_quantity=1)
+    graph = Graph(project="p", stack="s")
+    graph.resources = [_res("db", "aws:rds/instance:Instance")]
+    assert attribute([_rc("db", "aws:rds/instance:Instance", "eu-west-1", db)], graph, cat, "eu-west-1") == []
+
+
+def test_groups_come_dearest_first_and_the_json_keeps_four_decimals() -> None:
+    lines = [
+        ControlCost(("B-01",), "b", "x", 1.0, False),
+        ControlCost(("A-01",), "a", "x", 1.0, False),
+        ControlCost(("C-01",), "c", "x", 5.0, False),
+        ControlCost(("A-01",), "a2", "y", 1 / 3, True),
+    ]
+    assert [(k, names) for k, _, names in by_control(lines)] == [
+        (("C-01",), ["c"]),
+        (("A-01",), ["a", "a2"]),
+        (("B-01",), ["b"]),
+    ]
+    assert lines[3].to_json() == {
+        "controls": ["A-01"],
+        "resource": "a2",
+        "what": "y",
+        "monthly": 0.3333,
+        "usageBased": True,
+    }
+
+
+def test_the_by_control_table_row_by_row() -> None:
+    """Dearest first, each control's title cut at 48 characters, at most two resources named and
+    the rest counted (cut at 60 characters), the amounts right-aligned, then the total required
+    by controls and the rest of the estimate."""
+    lines = [ControlCost(("NET-02",), f"network-nat-{i}", "NAT gateway", 35.04, False) for i in (1, 2, 3)] + [
+        ControlCost(("DB-11",), "database-proxy", "RDS Proxy", 24.09, False),
+        ControlCost(("SEC-02",), "secrets-platform-argocd-repository", "secret", 0.4, False),
+        ControlCost(("SEC-02",), "secrets-platform-grafana-admin", "secret", 0.4, False),
+        ControlCost(("SEC-02",), "secrets-platform-alerting", "secret", 0.4, False),
+    ]
+    rc = ResourceCost("u", "everything", "t", "eu-west-1", [Component("all", "month", 200.0, "k", 1.0)])
+    e = Estimate("prod", "eu-west-1", "USD", "v", None, [rc], [], 0, control_costs=lines)
+    buffer = io.StringIO()
+    report.controls_table(Console(file=buffer, width=160, emoji=False), e)
+    rows = [line.rstrip() for line in buffer.getvalue().splitlines()[1:] if line.strip()]
+    assert rows == [
+        "┏━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━┓",
+        "┃ controls             ┃ what the first asks                              ┃ resources                                                    ┃ monthly ┃",
+        "┡━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━┩",
+        "│ NET-02               │ NAT gateway per AZ (no single point of egress f… │ network-nat-1, network-nat-2 and 1 more                      │ $105.12 │",
+        "│ DB-11                │ Connection pooling available to services (RDS P… │ database-proxy                                               │  $24.09 │",
+        "│ SEC-02               │ Application secrets live in AWS Secrets Manager… │ secrets-platform-argocd-repository, secrets-platform-grafan… │   $1.20 │",
+        "├──────────────────────┼──────────────────────────────────────────────────┼──────────────────────────────────────────────────────────────┼─────────┤",
+        "│ required by controls │                                                  │                                                              │ $130.41 │",
+        "│ the rest             │ the platform itself, at its usage                │                                                              │  $69.59 │",
+        "└──────────────────────┴──────────────────────────────────────────────────┴──────────────────────────────────────────────────────────────┴─────────┘",
+    ]

@@ -69,6 +69,7 @@ KEY_CONTROLS = {
     "dnssec": ("EDGE-05",),
 }
 KEY_CONTROLS_ELSEWHERE = {
+    **KEY_CONTROLS,
     "logs": ("EDGE-04", "EDGE-05"),
     "data": ("DR-04",),
     "secrets": ("DR-06",),
@@ -139,10 +140,13 @@ def _waf_controls(acl: Resource) -> tuple[str, ...]:
     return ("EDGE-04",) if acl.props.get("scope") == "CLOUDFRONT" else ("NET-10",)
 
 
+def _cost(controls: tuple[str, ...], rc: ResourceCost, what: str, monthly: float, usage: bool) -> Iterator[ControlCost]:
+    if monthly > 0:  # a line that costs nothing (the trail's first copy, a one-node cache's replicas) says nothing
+        yield ControlCost(controls, rc.name, what, monthly, usage)
+
+
 def _line(controls: tuple[str, ...], rc: ResourceCost, c: Component, share: float = 1.0) -> Iterator[ControlCost]:
-    cost = (c.monthly_cost or 0.0) * share
-    if cost > 0:
-        yield ControlCost(controls, rc.name, c.name, cost, c.usage_based)
+    yield from _cost(controls, rc, c.name, (c.monthly_cost or 0.0) * share, c.usage_based)
 
 
 def _lines(ctx: _Context, rc: ResourceCost, r: Resource, stack_region: str) -> Iterator[ControlCost]:
@@ -161,19 +165,18 @@ def _lines(ctx: _Context, rc: ResourceCost, r: Resource, stack_region: str) -> I
         yield from _rds(ctx, rc)
     elif t == "aws:elasticache/replicationGroup:ReplicationGroup":
         for c in rc.components:
-            nodes = c.hourly_quantity or 0.0
-            if not c.usage_based and nodes > 1:  # the replicas: CACHE-01's failover
-                yield from _line(("CACHE-01",), rc, c, (nodes - 1) / nodes)
-            elif c.usage_based:  # snapshots beyond the free one: CACHE-04's retention
+            if c.usage_based:  # snapshots beyond the free one: CACHE-04's retention
                 yield from _line(("CACHE-04",), rc, c)
+            elif c.hourly_quantity:  # the nodes after the first: CACHE-01's replicas
+                yield from _line(("CACHE-01",), rc, c, (c.hourly_quantity - 1) / c.hourly_quantity)
     elif t == "aws:wafv2/webAcl:WebAcl":
         for c in rc.components:
             yield from _line(_waf_controls(r), rc, c)
     elif t == "aws:cloudwatch/logGroup:LogGroup":
         purpose = log_purpose(str(r.props.get("name", "")))
-        controls = ctx.waf_log_controls(rc) if purpose == "waf" else LOG_CONTROLS.get(purpose)
+        controls = ctx.waf_log_controls(rc) if purpose == "waf" else LOG_CONTROLS.get(purpose, ())
         for c in rc.components if controls else ():
-            yield from _line(controls or (), rc, c)
+            yield from _line(controls, rc, c)
     elif t in ("aws:kms/key:Key", "aws:kms/replicaKey:ReplicaKey"):
         purpose = str((r.props.get("tags") or {}).get("Purpose", ""))
         table = KEY_CONTROLS if rc.region == stack_region else KEY_CONTROLS_ELSEWHERE
@@ -191,21 +194,20 @@ def _lines(ctx: _Context, rc: ResourceCost, r: Resource, stack_region: str) -> I
             yield from _line(("EKS-04",), rc, c)
     elif t == "kubernetes:helm.sh/v3:Release":
         for c in rc.components:  # labelled by chart part: "Prometheus volumes (...)", "Tempo volume"
-            if c.name.split(" ")[0] in VOLUME_CONTROLS:
-                yield from _line(VOLUME_CONTROLS[c.name.split(" ")[0]], rc, c)
+            part = c.name.split(" ")[0]
+            if part in VOLUME_CONTROLS:
+                yield from _line(VOLUME_CONTROLS[part], rc, c)
 
 
 def _rds(ctx: _Context, rc: ResourceCost) -> Iterator[ControlCost]:
     for c in rc.components:
         if c.price_key.endswith(".multi_az"):  # the standby and its storage: DB-02
             single = ctx.catalog.price(rc.region, c.price_key.removesuffix(".multi_az") + ".single_az")
-            if single is not None and c.monthly_quantity:
-                standby = (c.price - single.price) * c.monthly_quantity
-                if standby > 0:
-                    yield ControlCost(("DB-02",), rc.name, f"{c.name}: the standby", standby, c.usage_based)
+            standby = (c.price - single.price) * (c.monthly_quantity or 0.0) if single else 0.0
+            yield from _cost(("DB-02",), rc, f"{c.name}: the standby", standby, c.usage_based)
         elif c.price_key == "secretsmanager.secret":
             yield from _line(("DB-08",), rc, c)
-        elif c.usage_based and c.price_key == "rds.backup.storage":
+        elif c.price_key == "rds.backup.storage":
             yield from _line(("DB-06",), rc, c)
 
 
@@ -215,15 +217,12 @@ def attribute(resources: list[ResourceCost], graph: Graph, catalog: Catalog, sta
     out: list[ControlCost] = []
     for rc in resources:
         r = graph.by_urn.get(rc.urn)
-        if r is None:
-            if rc.urn == "stack-usage":  # what the DR copies move between regions
-                out += [
-                    ControlCost(("DR-03", "DR-04"), rc.name, c.name, c.monthly_cost or 0.0, c.usage_based)
-                    for c in rc.components
-                    if c.price_key == "transfer.inter_region" and c.monthly_cost
-                ]
+        if r is not None:
+            out += _lines(ctx, rc, r, stack_region)
             continue
-        out += _lines(ctx, rc, r, stack_region)
+        for c in rc.components:  # the stack-wide usage: what the DR copies move between regions
+            if c.price_key == "transfer.inter_region":
+                out += _line(("DR-03", "DR-04"), rc, c)
     return out
 
 
