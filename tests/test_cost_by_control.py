@@ -277,21 +277,23 @@ def test_a_catalog_without_the_single_az_price_gives_no_standby_line_and_no_cras
     assert attribute([_rc("db", "aws:rds/instance:Instance", "eu-west-1", db)], graph, cat, "eu-west-1") == []
 
 
-def test_groups_come_dearest_first_and_the_json_keeps_four_decimals() -> None:
+def test_groups_come_dearest_first_ties_by_control_and_the_json_keeps_four_decimals() -> None:
     lines = [
         ControlCost(("B-01",), "b", "x", 1.0, False),
-        ControlCost(("A-01",), "a", "x", 1.0, False),
+        ControlCost(("A-01",), "a", "x", 0.5, False),
         ControlCost(("C-01",), "c", "x", 5.0, False),
-        ControlCost(("A-01",), "a2", "y", 1 / 3, True),
+        ControlCost(("A-01",), "a2", "y", 0.5, True),
+        ControlCost(("A-01",), "a", "z", 0.25, True),  # a resource is named once per group
     ]
-    assert [(k, names) for k, _, names in by_control(lines)] == [
-        (("C-01",), ["c"]),
-        (("A-01",), ["a", "a2"]),
-        (("B-01",), ["b"]),
+    assert by_control(lines) == [
+        (("C-01",), 5.0, ["c"]),
+        (("A-01",), 1.25, ["a", "a2"]),
+        (("B-01",), 1.0, ["b"]),
     ]
-    assert lines[3].to_json() == {
+    assert by_control(lines[:4])[1:] == [(("A-01",), 1.0, ["a", "a2"]), (("B-01",), 1.0, ["b"])]  # a tie: by ID
+    assert ControlCost(("A-01",), "a", "y", 1 / 3, True).to_json() == {
         "controls": ["A-01"],
-        "resource": "a2",
+        "resource": "a",
         "what": "y",
         "monthly": 0.3333,
         "usageBased": True,
