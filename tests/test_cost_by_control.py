@@ -302,10 +302,11 @@ def test_groups_come_dearest_first_ties_by_control_and_the_json_keeps_four_decim
 
 def test_the_by_control_table_row_by_row() -> None:
     """Dearest first, each control's title cut at 48 characters, at most two resources named and
-    the rest counted (cut at 60 characters), the amounts right-aligned, then the total required
+    the rest counted (two are named as they are; cut at 60 characters), the amounts right-aligned, then the total required
     by controls and the rest of the estimate."""
     lines = [ControlCost(("NET-02",), f"network-nat-{i}", "NAT gateway", 35.04, False) for i in (1, 2, 3)] + [
         ControlCost(("DB-11",), "database-proxy", "RDS Proxy", 24.09, False),
+        ControlCost(("DB-11",), "database-proxy-reader", "RDS Proxy", 1.0, False),
         ControlCost(("SEC-02",), "secrets-platform-argocd-repository", "secret", 0.4, False),
         ControlCost(("SEC-02",), "secrets-platform-grafana-admin", "secret", 0.4, False),
         ControlCost(("SEC-02",), "secrets-platform-alerting", "secret", 0.4, False),
@@ -320,10 +321,10 @@ def test_the_by_control_table_row_by_row() -> None:
         "┃ controls             ┃ what the first asks                              ┃ resources                                                    ┃ monthly ┃",
         "┡━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━┩",
         "│ NET-02               │ NAT gateway per AZ (no single point of egress f… │ network-nat-1, network-nat-2 and 1 more                      │ $105.12 │",
-        "│ DB-11                │ Connection pooling available to services (RDS P… │ database-proxy                                               │  $24.09 │",
+        "│ DB-11                │ Connection pooling available to services (RDS P… │ database-proxy, database-proxy-reader                        │  $25.09 │",
         "│ SEC-02               │ Application secrets live in AWS Secrets Manager… │ secrets-platform-argocd-repository, secrets-platform-grafan… │   $1.20 │",
         "├──────────────────────┼──────────────────────────────────────────────────┼──────────────────────────────────────────────────────────────┼─────────┤",
-        "│ required by controls │                                                  │                                                              │ $130.41 │",
-        "│ the rest             │ the platform itself, at its usage                │                                                              │  $69.59 │",
+        "│ required by controls │                                                  │                                                              │ $131.41 │",
+        "│ the rest             │ the platform itself, at its usage                │                                                              │  $68.59 │",
         "└──────────────────────┴──────────────────────────────────────────────────┴──────────────────────────────────────────────────────────────┴─────────┘",
     ]

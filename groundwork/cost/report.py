@@ -135,8 +135,8 @@ def controls_table(console: Console, e: Estimate) -> None:
 
     t = Table(title=f'{e.stack}: what the controls cost (docs/cost.md "What the controls cost")')
     t.add_column("controls")
-    t.add_column("what the first asks", no_wrap=True, max_width=48, overflow="ellipsis")
-    t.add_column("resources", no_wrap=True, max_width=60, overflow="ellipsis")
+    t.add_column("what the first asks", no_wrap=True, max_width=48)  # cut with an ellipsis (rich's default)
+    t.add_column("resources", no_wrap=True, max_width=60)
     t.add_column("monthly", justify="right")
     for controls, monthly, names in by_control(e.control_costs):
         shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
