@@ -53,7 +53,7 @@ def main() -> None:
             f"{money(e.usage):>10}{money(e.total):>11}  {drivers}"
         )
         totals[stack] = e.total
-        controls[stack] = sum(x.monthly for x in e.control_costs)
+        controls[stack] = e.required_by_controls
         budgets[stack] = settings.cost.monthly_budget
         for name, component, saving in e.savings:
             print(f"{'':<9}saving against the default design: {money(saving)} on {name} ({component})")

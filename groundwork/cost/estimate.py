@@ -14,7 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from groundwork import catalog as facts
 from groundwork.controls import EKS_RELEASES
@@ -22,6 +22,9 @@ from groundwork.cost.catalog import Catalog
 from groundwork.cost.catalog import load as load_catalog
 from groundwork.cost.usage import Usage
 from groundwork.plan.graph import STACK_TYPE, Graph, Resource
+
+if TYPE_CHECKING:  # by_control reads this module's types; estimate() imports it when it runs
+    from groundwork.cost.by_control import ControlCost
 
 
 @dataclass
@@ -80,7 +83,7 @@ class Estimate:
     unpriced: list[dict[str, str]]
     free: int
     unpriced_regions: tuple[str, ...] = ()  # regions the catalog has no prices for (the total is partial)
-    control_costs: list[Any] = field(default_factory=list)  # by_control.ControlCost: what each control costs
+    control_costs: list[ControlCost] = field(default_factory=list)  # what each control puts on the bill
 
     @property
     def partial(self) -> bool:
@@ -97,6 +100,10 @@ class Estimate:
     @property
     def total(self) -> float:
         return self.baseline + self.usage
+
+    @property
+    def required_by_controls(self) -> float:
+        return sum(x.monthly for x in self.control_costs)
 
     @property
     def savings(self) -> list[tuple[str, str, float]]:
@@ -713,7 +720,7 @@ def estimate(
             free += 1
     resources += _stack_wide(p)
     regions = {p.region, *(p.region_of(r) for r in graph.resources if r.custom)}
-    from groundwork.cost.by_control import attribute  # it reads this module's types
+    from groundwork.cost.by_control import attribute  # imported here: it imports this module
 
     return Estimate(
         control_costs=attribute(resources, graph, catalog, p.region),

@@ -141,7 +141,7 @@ def controls_table(console: Console, e: Estimate) -> None:
     for controls, monthly, names in by_control(e.control_costs):
         shown = ", ".join(names[:2]) + (f" and {len(names) - 2} more" if len(names) > 2 else "")
         t.add_row(" ".join(controls), CONTROLS[controls[0]].title, shown, money(monthly))
-    required = sum(x.monthly for x in e.control_costs)
+    required = e.required_by_controls
     t.add_section()
     t.add_row("[bold]required by controls[/bold]", "", "", f"[bold]{money(required)}[/bold]")
     t.add_row(
