@@ -203,8 +203,9 @@ def _rds(ctx: _Context, rc: ResourceCost) -> Iterator[ControlCost]:
     for c in rc.components:
         if c.price_key.endswith(".multi_az"):  # the standby and its storage: DB-02
             single = ctx.catalog.price(rc.region, c.price_key.removesuffix(".multi_az") + ".single_az")
-            standby = (c.price - single.price) * (c.monthly_quantity or 0.0) if single else 0.0
-            yield from _cost(("DB-02",), rc, f"{c.name}: the standby", standby, c.usage_based)
+            if single is not None:  # a catalog without the single-AZ price has no standby to tell apart
+                standby = (c.price - single.price) * (c.monthly_quantity or 0.0)
+                yield from _cost(("DB-02",), rc, f"{c.name}: the standby", standby, c.usage_based)
         elif c.price_key == "secretsmanager.secret":
             yield from _line(("DB-08",), rc, c)
         elif c.price_key == "rds.backup.storage":
