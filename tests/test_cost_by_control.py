@@ -2,7 +2,7 @@
 
 The lines are checked against figures computed by hand from the price catalog and the stack
 files. The tests also check that every control named is in the catalogue, that no line is
-counted above its component, that a real preview's JSON (with or without property dependencies)
+counted above its resource, that a real preview's JSON (with or without property dependencies)
 gives the plan's attribution, and what docs/cost.md concludes from the figures: prod misses the
 audit's ~$753 only by what its controls cost, and dev misses ~$193 even without them."""
 
@@ -102,7 +102,7 @@ def test_a_real_preview_is_attributed_like_the_plan(prod: Graph, tmp_path: Path)
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_line_names_catalogued_controls_and_stays_within_its_component(stack: str, graph_of) -> None:
+def test_every_line_names_catalogued_controls_and_stays_within_its_resource(stack: str, graph_of) -> None:
     e = with_profile(graph_of(stack), stack)
     assert e.control_costs
     by_name: dict[str, float] = {}
