@@ -107,7 +107,7 @@ SIMPLE = {
 
 class _Context:
     def __init__(self, graph: Graph, catalog: Catalog, resources: list[ResourceCost]) -> None:
-        self.graph, self.catalog = graph, catalog
+        self.catalog = catalog
         nats = sorted(graph.of_type("aws:ec2/natGateway:NatGateway"), key=lambda r: r.name)
         # one NAT gateway gives egress; each further one is there for NET-02 (one per AZ)
         self.extra_nats = {r.urn for r in nats[1:]}
